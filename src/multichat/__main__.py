@@ -1,0 +1,5 @@
+"""Allow `python -m multichat`."""
+
+from multichat.cli import main
+
+main()

@@ -1,0 +1,226 @@
+"""The checks behind ``multichat doctor``: each provider against the three-file contract."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from multichat.errors import ProviderLoadError
+from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.loader import CONTRACT_FILES, activate_workspace, load_provider
+from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
+
+Level = Literal["ok", "warning", "error"]
+
+GUIDE_KEYS = (
+    "name",
+    "description",
+    "token_path",
+    "credentials_path",
+    "callback_url",
+    "port",
+    "scopes",
+)
+AUTH_ROUTES = ("/auth", "/auth/callback", "/status")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One line of the report: which provider, how bad, what is wrong, how to fix it."""
+
+    provider: str
+    level: Level
+    message: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """``alpha: error: message; fix: ...`` on one line."""
+        text = f"{self.provider}: {self.level}: {self.message}"
+        return f"{text}; fix: {self.fix}" if self.fix else text
+
+
+def check_workspace(config: WorkspaceConfig) -> list[Finding]:
+    """Check every configured provider; one finding per problem, or one ``ok`` line."""
+    activate_workspace(config)
+    findings: list[Finding] = []
+    for name in sorted(config.providers):
+        findings.extend(check_provider(config, name))
+    return findings
+
+
+def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
+    """All findings for one provider."""
+    folder = config.provider_dir(name)
+    if not folder.is_dir():
+        return [
+            Finding(
+                name,
+                "error",
+                f"no folder {folder}",
+                f"`multichat new provider {name}` or remove its entry",
+            )
+        ]
+    findings = [
+        Finding(name, "error", f"missing {file}", f"create {folder / file} as GUIDE.md shows")
+        for file in CONTRACT_FILES
+        if not (folder / file).is_file()
+    ]
+    findings += _description_keyword(name, folder / "mcp_instance.py")
+    tool_count = 0
+    if not findings:
+        try:
+            tool_count = len(load_provider(config, name).tools)
+        except ProviderLoadError as exc:
+            findings.append(Finding(name, "error", exc.reason))
+        else:
+            findings += _server_auth(name) + _api_auth(name)
+    findings += _config_keys(config, name)
+    findings += _token_file(config, name)
+    findings += _client_credentials(config, name)
+    if not any(f.level == "error" for f in findings):
+        findings.insert(0, Finding(name, "ok", f"contract honoured, {tool_count} tool(s)"))
+    return findings
+
+
+def _description_keyword(name: str, path: Path) -> list[Finding]:
+    """Hand-written code from the guide passes ``description=``, which FastMCP 4 rejects."""
+    if not path.is_file():
+        return []
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except SyntaxError as exc:
+        return [Finding(name, "error", f"{path}:{exc.lineno}: syntax error: {exc.msg}")]
+    return [
+        Finding(
+            name,
+            "error",
+            f"{path}:{node.lineno}: FastMCP(..., description=...) is gone in FastMCP 4",
+            "pass instructions=description instead",
+        )
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) == "FastMCP"
+        and any(keyword.arg == "description" for keyword in node.keywords)
+    ]
+
+
+def _server_auth(name: str) -> list[Finding]:
+    module_name = f"src.providers.{name}.server_auth"
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # doctor reports whatever a provider's module raises
+        return [
+            Finding(name, "error", f"{module_name} does not import: {type(exc).__name__}: {exc}")
+        ]
+    findings = []
+    paths = {
+        getattr(route, "path", None)
+        for route in getattr(getattr(module, "app", None), "routes", [])
+    }
+    missing = [path for path in AUTH_ROUTES if path not in paths]
+    if missing:
+        findings.append(
+            Finding(
+                name,
+                "error",
+                f"server_auth.app lacks {', '.join(missing)}",
+                "expose a FastAPI `app` with /auth, /auth/callback and /status",
+            )
+        )
+    runner = getattr(module, "run_auth_server", None)
+    if not callable(runner):
+        findings.append(Finding(name, "error", "server_auth has no run_auth_server(host, port)"))
+    else:
+        parameters = inspect.signature(runner).parameters
+        if not {"host", "port"} <= set(parameters):
+            findings.append(Finding(name, "error", "run_auth_server must take host and port"))
+    return findings
+
+
+def _api_auth(name: str) -> list[Finding]:
+    module_name = f"src.providers.{name}.api.auth"
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # doctor reports whatever a provider's module raises
+        return [
+            Finding(name, "error", f"{module_name} does not import: {type(exc).__name__}: {exc}")
+        ]
+    findings = [
+        Finding(name, "error", f"api/auth.py has no {attribute}()")
+        for attribute in ("get_credentials", "save_credentials")
+        if not callable(getattr(module, attribute, None))
+    ]
+    if not isinstance(getattr(module, "_token_info", None), dict):
+        findings.append(
+            Finding(name, "error", "api/auth.py has no module-level `_token_info` dict")
+        )
+    if not callable(getattr(module, "get_token_info", None)):
+        findings.append(Finding(name, "warning", "api/auth.py has no get_token_info()"))
+    return findings
+
+
+def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
+    raw = config.raw.get(name) or {}
+    missing = [key for key in GUIDE_KEYS if key not in raw]
+    if not missing:
+        return []
+    return [
+        Finding(
+            name,
+            "warning",
+            f"{config.path.name} lacks {', '.join(missing)}",
+            "add them as GUIDE.md lists",
+        )
+    ]
+
+
+def _token_file(config: WorkspaceConfig, name: str) -> list[Finding]:
+    path = config.token_path(name)
+    if not path.exists():
+        return [Finding(name, "warning", f"not signed in (no {path})", f"`multichat auth {name}`")]
+    findings = []
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        findings.append(
+            Finding(
+                name, "error", f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}"
+            )
+        )
+    try:
+        JsonFileTokenStore(path).load()
+    except TokenStoreError as exc:
+        findings.append(Finding(name, "error", str(exc), f"`multichat auth {name}`"))
+    return findings
+
+
+def _client_credentials(config: WorkspaceConfig, name: str) -> list[Finding]:
+    if os.environ.get(f"MULTICHAT_{name.upper()}_CLIENT_ID"):
+        return []
+    path = config.credentials_path(name)
+    if not path.exists():
+        return [
+            Finding(
+                name,
+                "warning",
+                f"no OAuth client id ({path} is missing)",
+                "create it with client_id and client_secret, "
+                f"or set MULTICHAT_{name.upper()}_CLIENT_ID",
+            )
+        ]
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        return [
+            Finding(
+                name,
+                "warning",
+                f"{path} is readable by others (mode {mode:o})",
+                f"chmod 600 {path}",
+            )
+        ]
+    return []

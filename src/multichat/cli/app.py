@@ -1,0 +1,62 @@
+"""The Typer application and its global options; commands live in their own modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+
+from multichat import __version__
+
+
+@dataclass
+class CliState:
+    """Global options, set by the callback before any command runs."""
+
+    debug: bool = False
+
+
+state = CliState()
+
+app = typer.Typer(
+    name="multichat",
+    help="Add chat platforms to an MCP server: generate providers, sign in, serve.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"multichat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show a traceback instead of a one-line error.")
+    ] = False,
+) -> None:
+    state.debug = debug
+
+
+def _register() -> None:
+    from multichat.cli import doctor, init, new, run
+
+    app.command("init")(init.init)
+    app.add_typer(new.new_app, name="new")
+    app.command("run")(run.run)
+    app.command("doctor")(doctor.doctor)
+
+
+_register()

@@ -1,0 +1,25 @@
+"""``multichat init DIR``: make a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (must be new or empty).")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Project name (default: from the folder).")
+    ] = None,
+) -> None:
+    """Make a workspace: provider-config.yaml, src/providers/, tests/, .gitignore, README."""
+    from multichat.generator.workspace import create_workspace
+
+    created = create_workspace(directory, {"workspace_name": name} if name else None)
+    typer.echo(f"Created workspace {created.root} ({len(created.files)} files).")
+    typer.echo("Next:")
+    typer.echo(f"  cd {directory}")
+    typer.echo("  uv run multichat new provider NAME")
+    typer.echo("  uv run multichat run")

@@ -1,0 +1,68 @@
+"""``multichat new provider NAME``: generate a provider package and its config entry."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from multichat.errors import UserError
+
+new_app = typer.Typer(help="Generate code into the workspace.", no_args_is_help=True)
+
+
+def parse_data(pairs: list[str]) -> dict[str, Any]:
+    """Turn Copier-style ``key=value`` pairs into answers (a value may be YAML: ``[a, b]``)."""
+    from ruamel.yaml import YAML
+
+    answers: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--data takes key=value, not {pair!r}")
+        key = key.strip()
+        if key == "scopes":
+            loaded = YAML(typ="safe").load(value) if value.strip() else []
+            answers[key] = loaded if isinstance(loaded, list) else [loaded]
+        else:
+            answers[key] = value
+    return answers
+
+
+@new_app.command("provider")
+def provider(
+    name: Annotated[str, typer.Argument(help="Provider name: a lowercase Python identifier.")],
+    preset: Annotated[
+        str, typer.Option("--preset", help="Which platform: blank (the guide's skeleton).")
+    ] = "blank",
+    defaults: Annotated[
+        bool, typer.Option("--defaults", help="Ask nothing; use defaults and --data.")
+    ] = False,
+    data: Annotated[
+        list[str] | None,
+        typer.Option("--data", "-d", help="Answer a question: key=value (repeatable)."),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
+    ] = None,
+) -> None:
+    """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
+    from multichat.generator.provider import add_provider
+
+    answers = parse_data(data or [])
+    interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    created = add_provider(
+        name, config_path=config, preset=preset, data=answers, defaults=not interactive
+    )
+    root = created.config_path.parent
+    typer.echo(
+        f"Created provider {name} ({len(created.files)} files) "
+        f"and its entry in {created.config_path.name}:"
+    )
+    for path in created.files:
+        typer.echo(f"  {path.relative_to(root)}")
+    typer.echo("Next: fill in its `oauth:` block, then")
+    typer.echo(f"  uv run multichat auth {name}")
+    typer.echo("  uv run multichat run")

@@ -1,0 +1,57 @@
+"""``multichat run``: serve every configured provider as one MCP server."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from multichat.errors import MultichatError
+
+
+class TransportChoice(StrEnum):
+    """The MCP transports ``run`` offers."""
+
+    stdio = "stdio"
+    http = "http"
+
+
+def run(
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", help="Serve only this provider (repeatable)."),
+    ] = None,
+    transport: Annotated[
+        TransportChoice,
+        typer.Option("--transport", "-t", help="stdio, or streamable HTTP at /mcp."),
+    ] = TransportChoice.stdio,
+    host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", help="Log level (logs go to stderr).")
+    ] = "WARNING",
+) -> None:
+    """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
+    from multichat.runtime import build_server, configure_logging, load_config, run_server
+
+    configure_logging(log_level.upper())
+    workspace = load_config(config)
+    if provider:
+        for name in provider:
+            workspace.provider(name)
+    elif not workspace.providers:
+        raise MultichatError(
+            f"no providers in {workspace.path}: add one with `multichat new provider NAME`"
+        )
+    server, report = build_server(workspace, provider)
+    for failure in report.failures:
+        print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
+    if not report.providers:
+        raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
+    run_server(server, transport.value, host, port)

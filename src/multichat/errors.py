@@ -1,0 +1,91 @@
+"""The exceptions multichat raises; the CLI turns each into one line and an exit code.
+
+::
+
+    MultichatError                      anything multichat raises on purpose (exit 1)
+    ├── UserError                       something the user must fix (exit 2)
+    │   ├── ConfigError                 provider-config.yaml is missing, unreadable or invalid
+    │   │   └── ConfigNotFound          no provider-config.yaml up the tree
+    │   ├── InvalidProviderName         (also ValueError) a name that cannot be a provider
+    │   ├── ProviderExists              `new provider` on a name already in use
+    │   ├── UnknownProvider             (also KeyError) a name not in provider-config.yaml
+    │   ├── WorkspaceNotEmpty           `init` into a folder that has files
+    │   └── DuplicateTool               two tools of one provider share a name
+    ├── NotAuthenticated                a provider has no usable token yet
+    ├── ProviderLoadError               a provider failed to import or breaks the contract
+    └── GenerationError                 rendering a template failed; nothing was written
+
+Library code raises these and never calls ``sys.exit``; only ``multichat.cli`` prints them.
+Messages never contain tokens or secrets.
+"""
+
+from __future__ import annotations
+
+
+class MultichatError(Exception):
+    """Base of every error multichat raises on purpose; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class UserError(MultichatError):
+    """Input the user must fix: a bad name, a broken config file, an unknown provider."""
+
+    exit_code = 2
+
+
+class ConfigError(UserError):
+    """``provider-config.yaml`` is missing, does not parse, or holds an invalid value."""
+
+
+class ConfigNotFound(ConfigError):
+    """No ``provider-config.yaml`` was found from the working directory upwards."""
+
+
+class InvalidProviderName(UserError, ValueError):
+    """A provider name that is not a lowercase Python identifier, or is reserved."""
+
+
+class ProviderExists(UserError):
+    """``multichat new provider`` was asked for a name the workspace already uses."""
+
+
+class UnknownProvider(UserError, KeyError):
+    """A provider name that ``provider-config.yaml`` does not define."""
+
+    def __str__(self) -> str:
+        """Show the message itself, not KeyError's quoted repr of it."""
+        return str(self.args[0]) if self.args else ""
+
+
+class WorkspaceNotEmpty(UserError):
+    """``multichat init`` was pointed at a folder that already holds files."""
+
+
+class DuplicateTool(UserError):
+    """Two tools of one provider would be served under the same name."""
+
+
+class NotAuthenticated(MultichatError):
+    """A provider has no usable token; the message names the command that fixes it."""
+
+    def __init__(self, provider: str, reason: str = "no token yet") -> None:
+        """Build the message from the provider name so it always names the fix."""
+        self.provider = provider
+        super().__init__(
+            f"{provider} is not authenticated ({reason}): run `multichat auth {provider}`"
+        )
+
+
+class ProviderLoadError(MultichatError):
+    """A provider failed to import or does not follow the three-file contract."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        """Keep the provider name apart so reports can group by it."""
+        self.provider = provider
+        self.reason = reason
+        super().__init__(f"provider {provider!r} failed to load: {reason}")
+
+
+class GenerationError(MultichatError):
+    """A template failed to render or validate; the workspace was left as it was."""

@@ -1,0 +1,166 @@
+"""Add a provider entry to ``provider-config.yaml`` without disturbing the rest of the file.
+
+ruamel.yaml parses the user's file round-trip and tells where the ``providers:`` block ends; the
+new entry (rendered by the template, comments included) is inserted there as text, re-indented to
+the file's own indentation, so every other byte of the file stays as the user wrote it. The result
+is parsed again and must equal the old data plus the new entry. Layouts that cannot take a text
+insertion (a flow-style mapping, say) fall back to a plain ruamel round-trip dump.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from multichat.errors import ConfigError, GenerationError
+from multichat.runtime.config import parse_config, read_yaml_document, to_plain
+
+_EMPTY_FLOW = re.compile(r"^(?P<key>providers:)[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$")
+
+
+def add_provider_entry(text: str, path: Path, name: str, entry_text: str) -> str:
+    """Return ``text`` with ``entry_text`` (a one-key YAML mapping ``NAME: {...}``) added."""
+    document = read_yaml_document(text, path)
+    entry = read_yaml_document(entry_text, Path(f"<{name} entry>"))
+    if not isinstance(entry, Mapping) or list(entry) != [name]:
+        raise GenerationError(f"the template's entry for {name} is not a `{name}:` mapping")
+    if document is not None and not isinstance(document, Mapping):
+        raise ConfigError(f"{path}:1: the file must be a mapping with a `providers:` key")
+    providers = document.get("providers") if document is not None else None
+    if providers is not None and not isinstance(providers, Mapping):
+        raise ConfigError(f"{path}: `providers` must be a mapping of name to settings")
+    if providers is not None and name in providers:
+        raise ConfigError(f"{path}: `providers.{name}` exists already")
+
+    expected = to_plain(document) if document is not None else {}
+    expected.setdefault("providers", None)
+    expected["providers"] = {**(expected["providers"] or {}), name: to_plain(entry[name])}
+
+    candidate = _insert_as_text(text, document, entry_text)
+    if candidate is None or not _means(candidate, path, expected):
+        candidate = _round_trip_dump(text, path, name, entry_text)
+        if not _means(candidate, path, expected):
+            raise GenerationError(f"could not add {name} to {path} without changing other keys")
+    parse_config(candidate, path)
+    return candidate
+
+
+def _means(candidate: str, path: Path, expected: Any) -> bool:
+    try:
+        return bool(to_plain(read_yaml_document(candidate, path)) == expected)
+    except ConfigError:
+        return False
+
+
+def _insert_as_text(text: str, document: Any, entry_text: str) -> str | None:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if document is None or "providers" not in document:
+        return "".join(lines) + "providers:\n" + _indent(entry_text, 2, 2)
+    providers = document["providers"]
+    key_line = document.lc.key("providers")[0]
+    if providers is None or (isinstance(providers, CommentedMap) and not providers):
+        match = _EMPTY_FLOW.match(lines[key_line].rstrip("\n"))
+        if providers is not None and match is None:
+            return None
+        if match is not None:
+            lines[key_line] = f"{match['key']}{match['rest']}\n"
+        end = _block_end(lines, document, "providers")
+        return "".join(lines[:end]) + _indent(entry_text, 2, 2) + "".join(lines[end:])
+    if not isinstance(providers, CommentedMap) or providers.fa.flow_style():
+        return None
+    first = next(iter(providers))
+    column = providers.lc.key(first)[1]
+    sequence_offset = _sequence_offset(providers)
+    end = _block_end(lines, document, "providers")
+    return (
+        "".join(lines[:end]) + _indent(entry_text, column, sequence_offset) + "".join(lines[end:])
+    )
+
+
+def _block_end(lines: list[str], document: CommentedMap, key: str) -> int:
+    """Index of the line just past ``key``'s block, before trailing blank and top-level comments."""
+    keys = list(document)
+    position = keys.index(key)
+    end = document.lc.key(keys[position + 1])[0] if position + 1 < len(keys) else len(lines)
+    while end > document.lc.key(key)[0] + 1:
+        previous = lines[end - 1]
+        stripped = previous.strip()
+        if stripped == "" or (stripped.startswith("#") and not previous[:1].isspace()):
+            end -= 1
+            continue
+        break
+    return end
+
+
+def _sequence_offset(providers: CommentedMap) -> int:
+    """How far the file indents ``- item`` under its key (0 or more), found from its first list."""
+    for entry in providers.values():
+        if not isinstance(entry, CommentedMap):
+            continue
+        for key, value in entry.items():
+            if isinstance(value, list) and value and hasattr(value, "lc"):
+                item_column = int(value.lc.item(0)[1])
+                return max(item_column - 2 - int(entry.lc.key(key)[1]), 0)
+    return 2
+
+
+def _indent(entry_text: str, column: int, sequence_offset: int) -> str:
+    """Re-indent the template's entry (2-space mappings, lists at offset 2) to the file's style."""
+    out = []
+    for line in entry_text.splitlines():
+        if not line.strip():
+            out.append("\n")
+            continue
+        stripped = line.lstrip(" ")
+        depth, extra = divmod(len(line) - len(stripped), 2)
+        if stripped.startswith("- "):
+            # the template writes lists at offset 2: one extra level that the file may not use
+            depth -= 1
+            prefix = " " * (column * (depth + 1) + sequence_offset)
+        else:
+            prefix = " " * (column * (depth + 1) + extra)
+        out.append(prefix + stripped + "\n")
+    return "".join(out)
+
+
+def _round_trip_dump(text: str, path: Path, name: str, entry_text: str) -> str:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    document = yaml.load(text) if text.strip() else CommentedMap()
+    entry = yaml.load(entry_text)
+    providers = document.get("providers")
+    if providers is None:
+        providers = document["providers"] = CommentedMap()
+    providers.fa.set_block_style()
+    providers[name] = entry[name]
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    return buffer.getvalue()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one rename, keeping the file's permission bits."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,34 @@
+"""The rule for provider names, shared by every command that takes one."""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from multichat.errors import InvalidProviderName
+
+PROVIDER_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: Names the workspace itself uses (its packages and the guide's shims).
+RESERVED_NAMES = frozenset({"mcp_core", "multichat", "providers", "server", "src", "test", "tests"})
+
+NAME_RULE = (
+    "a provider name is a lowercase Python identifier: a letter, then letters, digits or "
+    "underscores (e.g. slack, google_chat)"
+)
+
+
+def validate_provider_name(name: str) -> str:
+    """Return ``name`` if it can name a provider, else raise :class:`InvalidProviderName`."""
+    if not PROVIDER_NAME_PATTERN.fullmatch(name):
+        raise InvalidProviderName(f"invalid provider name {name!r}: {NAME_RULE}")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise InvalidProviderName(
+            f"invalid provider name {name!r}: it is a Python keyword; pick another"
+        )
+    if name in RESERVED_NAMES:
+        reserved = ", ".join(sorted(RESERVED_NAMES))
+        raise InvalidProviderName(
+            f"invalid provider name {name!r}: the workspace uses it already ({reserved})"
+        )
+    return name

@@ -1,0 +1,88 @@
+"""Where the Copier template lives, and rendering it into a scratch folder.
+
+An installed wheel carries ``copier.yml`` and ``template/`` under ``multichat/_template``; a
+source checkout has them at the repository root. Copier would clone a git checkout (and pick its
+latest tag), so from a checkout the two are staged into a scratch folder and rendered as they are.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from multichat.errors import GenerationError, MultichatError
+
+_PACKAGED = Path(__file__).resolve().parent.parent / "_template"
+_CHECKOUT = Path(__file__).resolve().parents[3]
+
+
+def template_root() -> Path:
+    """The folder that holds ``copier.yml`` and ``template/``."""
+    for candidate in (_PACKAGED, _CHECKOUT):
+        if (candidate / "copier.yml").is_file() and (candidate / "template").is_dir():
+            return candidate
+    raise GenerationError(
+        "multichat's template is missing from this installation; reinstall multichat"
+    )
+
+
+@contextlib.contextmanager
+def _copier_source() -> Iterator[Path]:
+    root = template_root()
+    if not (root / ".git").exists():
+        yield root
+        return
+    with tempfile.TemporaryDirectory(prefix="multichat-template-") as scratch:
+        staged = Path(scratch)
+        shutil.copy2(root / "copier.yml", staged / "copier.yml")
+        shutil.copytree(
+            root / "template",
+            staged / "template",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+        yield staged
+
+
+@contextlib.contextmanager
+def render(
+    kind: str,
+    data: Mapping[str, Any],
+    *,
+    answers_file: str,
+    defaults: bool,
+) -> Iterator[Path]:
+    """Render the ``kind`` template into a scratch folder that is removed afterwards."""
+    import copier
+    from copier.errors import CopierError
+
+    with _copier_source() as source, tempfile.TemporaryDirectory(prefix="multichat-render-") as out:
+        try:
+            copier.run_copy(
+                str(source),
+                out,
+                data={"kind": kind, **data},
+                answers_file=answers_file,
+                defaults=defaults,
+                quiet=True,
+                overwrite=True,
+                unsafe=False,
+                skip_tasks=True,
+            )
+        except (CopierError, ValueError) as exc:
+            raise GenerationError(f"the template did not render: {_first_line(exc)}") from None
+        except KeyboardInterrupt:
+            raise
+        except MultichatError:
+            raise
+        except Exception as exc:  # copier and jinja raise many types; report one line
+            raise GenerationError(f"the template did not render: {_first_line(exc)}") from None
+        yield Path(out)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,69 @@
+"""``multichat init``: render the workspace template into a new or empty folder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from multichat.errors import UserError, WorkspaceNotEmpty
+from multichat.generator.install_source import install_source
+from multichat.generator.template_source import render
+
+ANSWERS_FILE = ".multichat/workspace.yml"
+
+
+@dataclass(frozen=True)
+class CreatedWorkspace:
+    """The workspace folder and the files written into it."""
+
+    root: Path
+    files: list[Path]
+
+
+def default_workspace_name(folder: Path) -> str:
+    """A project name from the folder name (``My Chats`` -> ``my-chats``)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.name).strip("-.").lower()
+    return slug or "my-chats"
+
+
+def create_workspace(folder: Path, data: dict[str, Any] | None = None) -> CreatedWorkspace:
+    """Render a workspace into ``folder``, which must not exist yet or be empty."""
+    folder = folder.expanduser().absolute()
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is a file; pick a folder name for the workspace")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise WorkspaceNotEmpty(
+            f"{folder} is not empty; pick a new folder (multichat init never overwrites files)"
+        )
+    requirement, source = install_source()
+    answers = {
+        "workspace_name": default_workspace_name(folder),
+        "multichat_requirement": requirement,
+        "multichat_source": source,
+        **(data or {}),
+    }
+    with render("workspace", answers, answers_file=ANSWERS_FILE, defaults=True) as rendered:
+        files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+        created_here = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for entry in rendered.iterdir():
+                shutil.move(str(entry), str(folder / entry.name))
+        except BaseException:
+            _undo(folder, created_here)
+            raise
+    return CreatedWorkspace(root=folder, files=[folder / f for f in files])
+
+
+def _undo(folder: Path, created_here: bool) -> None:
+    if created_here:
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)

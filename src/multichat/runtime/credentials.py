@@ -1,0 +1,82 @@
+"""Token data as a read-only mapping that never shows its secrets when printed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: Seconds before ``expires_at`` at which a token already counts as expired.
+EXPIRY_SKEW_SECONDS = 60.0
+
+_SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_secret"})
+
+
+class Credentials(Mapping[str, Any]):
+    """An OAuth token response (``access_token``, ``expires_at``, ...) that masks itself."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        """Copy ``data``; an ``expires_in`` without ``expires_at`` is turned into one."""
+        copied = dict(data)
+        if "expires_at" not in copied and isinstance(copied.get("expires_in"), int | float):
+            copied["expires_at"] = time.time() + float(copied["expires_in"])
+        self._data = copied
+
+    def __getitem__(self, key: str) -> Any:
+        """Return one field of the token response."""
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over field names."""
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        """Count fields."""
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        """Show the shape, never the secrets."""
+        shown = {
+            key: ("***" if key in _SECRET_KEYS else value) for key, value in self._data.items()
+        }
+        return f"Credentials({shown})"
+
+    __str__ = __repr__
+
+    @property
+    def access_token(self) -> str:
+        """The bearer token to send to the platform."""
+        return str(self._data.get("access_token", ""))
+
+    @property
+    def expires_at(self) -> float | None:
+        """Expiry as a Unix timestamp, or ``None`` when the platform gave none."""
+        value = self._data.get("expires_at")
+        return float(value) if isinstance(value, int | float) else None
+
+    @property
+    def scopes(self) -> list[str]:
+        """Granted scopes, as the platform reported them."""
+        scope = self._data.get("scope")
+        if isinstance(scope, str):
+            return scope.replace(",", " ").split()
+        if isinstance(scope, list):
+            return [str(item) for item in scope]
+        return []
+
+    def is_expired(self, now: float | None = None, skew: float = EXPIRY_SKEW_SECONDS) -> bool:
+        """True when the token expires within ``skew`` seconds (never, without ``expires_at``)."""
+        expires_at = self.expires_at
+        if expires_at is None:
+            return False
+        return (now if now is not None else time.time()) >= expires_at - skew
+
+    def is_usable(self) -> bool:
+        """True when there is an access token that has not expired."""
+        return bool(self.access_token) and not self.is_expired()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain copy for storage."""
+        return dict(self._data)

@@ -1,0 +1,76 @@
+"""The guide's ``python -m src.server --provider NAME [--local-auth]``, served by the runtime."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from multichat.errors import MultichatError
+from multichat.runtime.config import load_config
+from multichat.runtime.loader import activate_workspace
+from multichat.runtime.logs import configure_logging
+from multichat.runtime.server import build_server, run_server
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m src.server", description="Serve this workspace's providers over MCP."
+    )
+    parser.add_argument("--provider", action="append", help="serve only this provider (repeatable)")
+    parser.add_argument("--local-auth", action="store_true", help="run the provider's auth server")
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--config", default=None, help="path to provider-config.yaml")
+    parser.add_argument("--log-level", default="WARNING")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the guide's server command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        config = load_config(args.config)
+        if args.local_auth:
+            return _local_auth(args)
+        server, report = build_server(config, args.provider)
+        for failure in report.failures:
+            print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
+        if not report.providers:
+            print("multichat: no provider could be loaded; see above", file=sys.stderr)
+            return 1
+        run_server(server, args.transport, args.host, args.port or 8000)
+    except MultichatError as exc:
+        print(f"multichat: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _local_auth(args: argparse.Namespace) -> int:
+    if not args.provider or len(args.provider) != 1:
+        print("multichat: --local-auth needs exactly one --provider NAME", file=sys.stderr)
+        return 2
+    name = args.provider[0]
+    config = load_config(args.config)
+    provider = config.provider(name)
+    activate_workspace(config)
+    port = args.port or provider.port or 8000
+    callback = provider.callback_url or f"http://{args.host}:{port}/auth/callback"
+    print(
+        f"Starting local authentication server for {name} at http://{args.host}:{port}\n"
+        "  - /auth          : start the OAuth flow\n"
+        "  - /status        : check authentication status\n"
+        "  - /auth/callback : OAuth callback endpoint\n"
+        f"Callback URL: {callback}\n"
+        f"Token will be stored at: {config.token_path(name)}\n"
+        "Press CTRL+C to stop the server",
+        file=sys.stderr,
+    )
+    module = importlib.import_module(f"src.providers.{name}.server_auth")
+    module.run_auth_server(host=args.host, port=port)
+    return 0

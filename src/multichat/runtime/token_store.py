@@ -1,0 +1,127 @@
+"""Where tokens live: a small store interface and its default, a JSON file.
+
+The file is created 0600 (never briefly wider), written to a temporary file in the same folder,
+fsynced and renamed into place, so a process killed at any moment leaves the old file or the new
+one. A cross-process lock (filelock) guards read-modify-write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from filelock import FileLock
+
+from multichat.errors import MultichatError
+
+
+class TokenStoreError(MultichatError):
+    """The token store could not be read or written."""
+
+
+class TokenStore(Protocol):
+    """What the runtime needs of a token store; the JSON file is the default."""
+
+    def load(self) -> dict[str, Any] | None:
+        """Return the stored token, or ``None`` when there is none."""
+        ...
+
+    def save(self, token: dict[str, Any]) -> None:
+        """Replace the stored token atomically."""
+        ...
+
+    def delete(self) -> bool:
+        """Remove the stored token; return whether there was one."""
+        ...
+
+    def lock(self) -> contextlib.AbstractContextManager[object]:
+        """A lock that other processes using the same store respect."""
+        ...
+
+
+class JsonFileTokenStore:
+    """A token kept in one JSON file with mode 0600."""
+
+    def __init__(self, path: Path, lock_timeout: float = 30.0) -> None:
+        """Use ``path``; its lock file sits beside it as ``<name>.lock``."""
+        self.path = path
+        self._lock = FileLock(str(path.with_name(path.name + ".lock")), timeout=lock_timeout)
+
+    def __repr__(self) -> str:
+        """Name the file, never its content."""
+        return f"JsonFileTokenStore({str(self.path)!r})"
+
+    def load(self) -> dict[str, Any] | None:
+        """Read the token file; ``None`` when it does not exist."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise TokenStoreError(f"cannot read token file {self.path}: {exc.strerror}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            raise TokenStoreError(
+                f"token file {self.path} is not valid JSON; delete it and authenticate again"
+            ) from None
+        if not isinstance(data, dict):
+            raise TokenStoreError(f"token file {self.path} does not hold a JSON object")
+        return data
+
+    def save(self, token: dict[str, Any]) -> None:
+        """Write ``token`` atomically with mode 0600."""
+        self._ensure_folder()
+        payload = json.dumps(token, indent=2, sort_keys=True).encode("utf-8")
+        descriptor, temporary = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        _fsync_folder(self.path.parent)
+
+    def delete(self) -> bool:
+        """Remove the token file."""
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[object]:
+        """Hold the cross-process lock beside the token file."""
+        self._ensure_folder()
+        with self._lock:
+            yield self
+
+    def _ensure_folder(self) -> None:
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=0o700)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename durable: fsync the folder that holds the renamed file."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)

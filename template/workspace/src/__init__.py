@@ -1,0 +1,1 @@
+"""The workspace's code: providers live in src/providers/NAME."""

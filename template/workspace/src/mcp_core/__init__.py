@@ -1,0 +1,1 @@
+"""The guide's import paths, kept as thin shims over multichat.runtime."""

@@ -1,0 +1,1 @@
+"""Shim package: see provider_loader."""

@@ -1,0 +1,1 @@
+"""Shim package: see tool_decorator."""
