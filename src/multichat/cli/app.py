@@ -51,10 +51,11 @@ def _global_options(
 
 
 def _register() -> None:
-    from multichat.cli import doctor, init, new, run
+    from multichat.cli import auth, doctor, init, new, run
 
     app.command("init")(init.init)
     app.add_typer(new.new_app, name="new")
+    app.command("auth")(auth.auth)
     app.command("run")(run.run)
     app.command("doctor")(doctor.doctor)
 

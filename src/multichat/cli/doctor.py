@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
 import typer
+
+from multichat.cli.options import ConfigOption, open_workspace
 
 
 def doctor(
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Check each provider (contract files, config keys, token file); exit 1 if one is broken."""
     from multichat.checks import check_workspace
-    from multichat.runtime import load_config
 
-    workspace = load_config(config)
+    workspace = open_workspace(config)
     findings = check_workspace(workspace)
     for finding in findings:
         typer.echo(finding.line())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import click
+import typer
 
 from multichat.cli.app import app, state
 from multichat.errors import MultichatError
@@ -22,14 +22,20 @@ def error_line(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code: 0 ok, 1 failure, 2 bad input or usage, 130 Ctrl-C."""
+    # Typer bundles its own click: its usage errors derive from typer.TyperException, not from
+    # click.ClickException; outside standalone mode, `raise typer.Exit(n)` comes back as `n`.
     try:
-        app(args=argv, prog_name="multichat", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        code = app(args=argv, prog_name="multichat", standalone_mode=False)
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            error_line(exc.message)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("multichat: interrupted", file=sys.stderr)
@@ -39,4 +45,4 @@ def main(argv: list[str] | None = None) -> None:
             raise
         error_line(str(exc))
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

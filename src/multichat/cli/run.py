@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from multichat.cli.options import ConfigOption, open_workspace
 from multichat.errors import MultichatError
 
 
@@ -30,18 +30,16 @@ def run(
     ] = TransportChoice.stdio,
     host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
-    ] = None,
+    config: ConfigOption = None,
     log_level: Annotated[
         str, typer.Option("--log-level", help="Log level (logs go to stderr).")
     ] = "WARNING",
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
-    from multichat.runtime import build_server, configure_logging, load_config, run_server
+    from multichat.runtime import build_server, configure_logging, run_server
 
     configure_logging(log_level.upper())
-    workspace = load_config(config)
+    workspace = open_workspace(config)
     if provider:
         for name in provider:
             workspace.provider(name)

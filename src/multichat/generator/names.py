@@ -12,6 +12,8 @@ PROVIDER_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 #: Names the workspace itself uses (its packages and the guide's shims).
 RESERVED_NAMES = frozenset({"mcp_core", "multichat", "providers", "server", "src", "test", "tests"})
 
+EXAMPLES = "(e.g. slack, google_chat)"
+
 NAME_RULE = (
     "a provider name is a lowercase Python identifier: a letter, then letters, digits or "
     "underscores (e.g. slack, google_chat)"
@@ -24,11 +26,13 @@ def validate_provider_name(name: str) -> str:
         raise InvalidProviderName(f"invalid provider name {name!r}: {NAME_RULE}")
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
         raise InvalidProviderName(
-            f"invalid provider name {name!r}: it is a Python keyword; pick another"
+            f"invalid provider name {name!r}: it is a Python keyword; "
+            f"pick another lowercase Python identifier {EXAMPLES}"
         )
     if name in RESERVED_NAMES:
         reserved = ", ".join(sorted(RESERVED_NAMES))
         raise InvalidProviderName(
-            f"invalid provider name {name!r}: the workspace uses it already ({reserved})"
+            f"invalid provider name {name!r}: the workspace uses it already ({reserved}); "
+            f"pick another lowercase Python identifier {EXAMPLES}"
         )
     return name

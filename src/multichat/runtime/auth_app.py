@@ -1,54 +1,116 @@
-"""The FastAPI app behind a provider's ``server_auth.py``: /auth, /auth/callback, /status."""
+"""The FastAPI app behind a provider's ``server_auth.py``: /auth, /auth/callback, /status.
+
+``/auth`` redirects to the platform with a fresh state and a PKCE challenge; the redirect URI is
+the configured ``callback_url`` and nothing else (there is no ``callback_url`` parameter).
+``/auth/callback`` checks the state, exchanges the code and saves the token. ``/status`` says
+whether a token is stored, never what it is.
+"""
 
 from __future__ import annotations
 
+import html
 import logging
 import sys
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
+from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
+from multichat.runtime.oauth import AuthorizationFlow, InvalidState
 from multichat.runtime.provider_auth import provider_auth
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class SignInOutcome:
+    """How the last sign-in through this app ended; ``multichat auth`` waits on ``done``."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    succeeded: bool = False
+    message: str = ""
+
+    def finish(self, succeeded: bool, message: str) -> None:
+        """Record the outcome and wake whoever waits."""
+        self.succeeded = succeeded
+        self.message = message
+        self.done.set()
+
+
+def _page(title: str, text: str, status: int) -> HTMLResponse:
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title></head>"
+        "<body style='font-family: sans-serif; max-width: 40em; margin: 4em auto'>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
+    )
+    return HTMLResponse(body, status_code=status)
+
+
 def build_auth_app(provider: str) -> FastAPI:
     """The local auth app of ``provider``; it shares the provider's in-memory token."""
-    app = FastAPI(title=f"{provider} auth", docs_url=None, redoc_url=None)
+    app = FastAPI(title=f"{provider} sign-in", docs_url=None, redoc_url=None)
     auth = provider_auth(provider)
+    outcome = SignInOutcome()
+    flows: list[AuthorizationFlow] = []
+    app.state.multichat_outcome = outcome
+
+    def flow() -> AuthorizationFlow:
+        if not flows:
+            flows.append(AuthorizationFlow(load_config(), provider))
+        return flows[0]
 
     @app.get("/status")
     def status() -> dict[str, Any]:
-        """Whether a usable token is stored, its expiry and scopes; never the token."""
+        """Whether a usable token is stored, its expiry, scopes and age; never the token."""
         return auth.status()
 
-    @app.get("/auth")
-    def start() -> JSONResponse:
-        """Start the OAuth flow (lands with the OAuth work; until then says so plainly)."""
-        return _flow_unavailable(provider)
+    @app.get("/auth", response_model=None)
+    def start() -> RedirectResponse | HTMLResponse:
+        """Redirect to the platform's consent page."""
+        try:
+            url = flow().authorization_url()
+        except MultichatError as exc:
+            return _page("Cannot start sign-in", str(exc), 400)
+        return RedirectResponse(url, status_code=302)
 
     @app.get("/auth/callback")
-    def callback() -> JSONResponse:
-        """Finish the OAuth flow (lands with the OAuth work; until then says so plainly)."""
-        return _flow_unavailable(provider)
+    async def callback(
+        code: str | None = None,
+        state: str | None = None,
+        error: str | None = None,
+        error_description: str | None = None,
+    ) -> HTMLResponse:
+        """Check the state, exchange the code, save the token."""
+        try:
+            verifier = flow().states.take(state)
+        except InvalidState as exc:
+            logger.warning("%s: rejected a sign-in callback: %s", provider, exc)
+            return _page("Sign-in rejected", str(exc), 400)
+        except MultichatError as exc:
+            return _page("Cannot finish sign-in", str(exc), 400)
+        if error:
+            reason = f"{error}: {error_description}" if error_description else error
+            message = f"{provider}: the platform did not grant access ({reason})"
+            outcome.finish(False, message)
+            return _page("Sign-in did not complete", message, 400)
+        if not code:
+            return _page("Sign-in did not complete", "the callback has no code parameter", 400)
+        try:
+            token = await flow().exchange(code, verifier)
+            auth.save_credentials(token)
+        except MultichatError as exc:
+            outcome.finish(False, str(exc))
+            return _page("Sign-in failed", str(exc), 400)
+        message = f"Signed in to {provider}. You can close this tab."
+        outcome.finish(True, message)
+        return _page("Signed in", message, 200)
 
     return app
-
-
-def _flow_unavailable(provider: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=501,
-        content={
-            "error": "not_implemented",
-            "detail": (
-                f"this multichat cannot run the OAuth flow for {provider} yet; "
-                "save a token with save_credentials() or upgrade multichat"
-            ),
-        },
-    )
 
 
 def run_auth_server(
@@ -58,5 +120,5 @@ def run_auth_server(
     import uvicorn
 
     chosen_port = port or load_config().provider(provider).port or 8000
-    print(f"{provider} auth server on http://{host}:{chosen_port}/auth", file=sys.stderr)
+    print(f"{provider} sign-in: open http://{host}:{chosen_port}/auth", file=sys.stderr)
     uvicorn.run(app, host=host, port=chosen_port, log_level="warning")

@@ -98,7 +98,7 @@ def load_providers(config: WorkspaceConfig, names: Iterable[str] | None = None) 
             report.providers[name] = load_provider(config, name)
         except ProviderLoadError as exc:
             report.failures.append(ProviderFailure(name, exc.reason))
-            logger.error("%s", exc)
+            logger.info("%s", exc)
     return report
 
 
@@ -130,14 +130,22 @@ def load_provider(config: WorkspaceConfig, name: str) -> LoadedProvider:
 
 def tool_modules(folder: Path, package: str) -> list[str]:
     """Dotted names of every module under the provider's ``tools/`` folder, sorted."""
+    # Walk the folders ourselves: pkgutil.walk_packages imports subpackages to recurse, outside
+    # _import's stdout redirect and error reporting, so one broken subpackage crashed the load.
+    found: list[str] = []
+
+    def walk(path: Path, prefix: str) -> None:
+        for info in pkgutil.iter_modules([str(path)], prefix=prefix):
+            short = info.name.rsplit(".", 1)[-1]
+            if short.startswith("_"):
+                continue
+            found.append(info.name)
+            if info.ispkg:
+                walk(path / short, f"{info.name}.")
+
     tools_folder = folder / "tools"
-    if not tools_folder.is_dir():
-        return []
-    found = [
-        info.name
-        for info in pkgutil.walk_packages([str(tools_folder)], prefix=f"{package}.tools.")
-        if not info.name.rsplit(".", 1)[-1].startswith("_")
-    ]
+    if tools_folder.is_dir():
+        walk(tools_folder, f"{package}.tools.")
     return sorted(found)
 
 

@@ -3,21 +3,32 @@
 One :class:`ProviderAuth` exists per provider and process, so the generated ``api/auth.py``,
 its ``server_auth.py`` and the runtime all share one ``_token_info``. A warm
 :meth:`ProviderAuth.get_credentials` is a dictionary lookup: no file I/O, no lock.
+
+An expired token is refreshed once however many callers ask at once: threads (and asyncio
+tasks, which wait in worker threads) queue on one lock, processes on the token file's lock, and
+each re-reads the stored token before refreshing, so whoever comes second uses the first's
+result.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 import os
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+
 from multichat.errors import NotAuthenticated
 from multichat.runtime.config import load_config
 from multichat.runtime.credentials import Credentials
-from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
+from multichat.runtime.token_store import JsonFileTokenStore, TokenStore, TokenStoreError
+
+logger = logging.getLogger(__name__)
 
 
 class ProviderAuth:
@@ -31,6 +42,8 @@ class ProviderAuth:
             "last_refresh": None,
             "token_path": None,
         }
+        self._refresh_lock = threading.Lock()
+        self.refresh_count = 0
 
     def __repr__(self) -> str:
         """Name the provider, never the token."""
@@ -51,19 +64,66 @@ class ProviderAuth:
     def get_credentials(
         self, token_path: str | os.PathLike[str] | None = None
     ) -> Credentials | None:
-        """Usable credentials, or ``None`` when the provider must be authenticated first."""
+        """Usable credentials, refreshed if expired; ``None`` when sign-in is needed.
+
+        Raises:
+            RefreshRejected: the platform refused the refresh token; run ``multichat auth``.
+        """
         cached = self.token_info["credentials"]
         if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
             return cached
-        data = self.store(token_path).load()
+        with self._refresh_lock:
+            cached = self.token_info["credentials"]
+            if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
+                return cached
+            credentials = self._load_or_refresh(self.store(token_path))
+            if token_path is None:
+                self.token_info["credentials"] = credentials
+        return credentials
+
+    async def aget_credentials(self) -> Credentials | None:
+        """:meth:`get_credentials` for async code: a refresh waits in a worker thread."""
+        cached = self.token_info["credentials"]
+        if isinstance(cached, Credentials) and not cached.is_expired():
+            return cached
+        return await anyio.to_thread.run_sync(self.get_credentials)
+
+    async def arequire_credentials(self) -> Credentials:
+        """:meth:`require_credentials` for async code."""
+        cached = self.token_info["credentials"]
+        if isinstance(cached, Credentials) and not cached.is_expired():
+            return cached
+        return await anyio.to_thread.run_sync(self.require_credentials)
+
+    def _load_or_refresh(self, store: TokenStore) -> Credentials | None:
+        data = store.load()
         if data is None:
             return None
         credentials = Credentials(data)
-        if not credentials.is_usable():
+        if credentials.is_usable():
+            return credentials
+        if not credentials.get("refresh_token"):
             return None
-        if token_path is None:
-            self.token_info["credentials"] = credentials
-        return credentials
+        with store.lock():
+            # Another process may have refreshed while this one waited for the lock.
+            data = store.load()
+            if data is None:
+                return None
+            credentials = Credentials(data)
+            if credentials.is_usable():
+                return credentials
+            refreshed = Credentials(self._refresh(str(credentials["refresh_token"])))
+            store.save(refreshed.to_dict())
+        self.token_info["last_refresh"] = datetime.datetime.now(datetime.UTC)
+        return refreshed
+
+    def _refresh(self, refresh_token: str) -> dict[str, Any]:
+        from multichat.runtime.oauth import refresh, resolve_settings
+
+        settings = resolve_settings(load_config(), self.provider)
+        logger.info("refreshing the %s token", self.provider)
+        self.refresh_count += 1
+        return refresh(settings, refresh_token)
 
     def require_credentials(self) -> Credentials:
         """Usable credentials, or :class:`NotAuthenticated` naming ``multichat auth NAME``."""
@@ -139,5 +199,9 @@ def provider_auth(provider: str) -> ProviderAuth:
 
 
 def reset_provider_auth() -> None:
-    """Forget every provider's in-memory token (a new workspace was activated)."""
-    _instances.clear()
+    """Forget every provider's in-memory token and token path (another workspace is active).
+
+    The instances stay: modules that hold one keep sharing it with the runtime.
+    """
+    for instance in _instances.values():
+        instance.token_info.update(credentials=None, last_refresh=None, token_path=None)

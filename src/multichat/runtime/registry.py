@@ -161,7 +161,11 @@ def tool_decorator_factory(provider: str, mcp: FastMCP[Any]) -> ToolDecorator:
             )
             provider_tools = _tools.setdefault(provider, {})
             existing = provider_tools.get(tool_name)
-            if existing is not None and existing.function != record.function:
+            # Same function from the same place is a re-import; a redefinition is a duplicate.
+            if existing is not None and (existing.function, existing.source) != (
+                record.function,
+                record.source,
+            ):
                 raise DuplicateTool(
                     f"{provider}: two tools are named {tool_name!r}: {existing.source} and "
                     f"{record.source}; rename one (or pass name=...)"

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from multichat.runtime import load_config, use_config
 
 WORKSPACE = Path(__file__).resolve().parent.parent

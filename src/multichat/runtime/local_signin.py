@@ -1,0 +1,167 @@
+"""``multichat auth``'s work: serve a provider's auth app on loopback until the sign-in ends.
+
+The provider's own ``server_auth.app`` is served (so a hand-written one works too); the wait
+ends when the app reports an outcome, or, for an app that cannot report, when a new token
+file appears.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from multichat.errors import MultichatError, ProviderLoadError
+from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.loader import activate_workspace
+from multichat.runtime.oauth import OAuthFailed, resolve_settings, revoke
+from multichat.runtime.provider_auth import provider_auth
+
+LOOPBACK = "127.0.0.1"
+
+
+class SignInTimeout(MultichatError):
+    """Nobody finished the sign-in in time."""
+
+
+def _bind(port: int, provider: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((LOOPBACK, port))
+    except OSError:
+        sock.close()
+        raise MultichatError(
+            f"port {port} on {LOOPBACK} is in use: stop what listens there, or change `port` "
+            f"and `callback_url` of {provider} in provider-config.yaml"
+        ) from None
+    sock.listen(16)
+    return sock
+
+
+@contextlib.contextmanager
+def serving(app: Any, port: int, provider: str) -> Iterator[None]:
+    """Serve ``app`` on ``127.0.0.1:port`` in a background thread for the ``with`` block."""
+    import uvicorn
+
+    sock = _bind(port, provider)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def sign_in(
+    config: WorkspaceConfig,
+    provider: str,
+    *,
+    timeout: float = 300.0,
+    on_ready: Callable[[str], None] = lambda url: None,
+    wait: Callable[[threading.Event, float], bool] | None = None,
+) -> str:
+    """Run the sign-in; returns the success message or raises with a one-line reason."""
+    settings = config.provider(provider)
+    resolve_settings(config, provider)  # fail on a bad oauth block before serving anything
+    activate_workspace(config)
+    try:
+        module = importlib.import_module(f"src.providers.{provider}.server_auth")
+    except Exception as exc:  # a provider's own bug becomes one line
+        raise ProviderLoadError(provider, f"server_auth: {type(exc).__name__}: {exc}") from exc
+    app = getattr(module, "app", None)
+    if app is None:
+        raise ProviderLoadError(provider, "server_auth.py has no `app`")
+    outcome = getattr(getattr(app, "state", None), "multichat_outcome", None)
+    port = settings.port or 8000
+    store = provider_auth(provider).store()
+    before = _stamp(store.path)
+    done = outcome.done if outcome is not None else threading.Event()
+    with serving(app, port, provider):
+        on_ready(f"http://{LOOPBACK}:{port}/auth")
+        finished = (
+            (wait or _wait)(done, timeout)
+            if outcome is not None
+            else _wait_for_file(store.path, before, timeout)
+        )
+    if not finished:
+        raise SignInTimeout(
+            f"no sign-in for {provider} within {timeout:g} s; run `multichat auth {provider}` again"
+        )
+    if outcome is not None and not outcome.succeeded:
+        raise OAuthFailed(outcome.message)
+    return f"signed in to {provider}; token saved to {store.path}"
+
+
+def _wait(event: threading.Event, timeout: float) -> bool:
+    return event.wait(timeout)
+
+
+def _stamp(path: Any) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _wait_for_file(path: Any, before: tuple[int, int] | None, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _stamp(path) not in (None, before):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
+    """Revoke the stored tokens where the platform allows, then delete the token file."""
+    auth = provider_auth(provider)
+    store = auth.store()
+    data = store.load()
+    notes: list[str] = []
+    if data is None:
+        return [f"{provider}: no token to remove ({store.path})"]
+    settings = config.provider(provider)
+    if settings.oauth and settings.oauth.revoke_url:
+        oauth = resolve_settings(config, provider)
+        for key in ("refresh_token", "access_token"):
+            if data.get(key):
+                try:
+                    revoke(oauth, str(data[key]), key)
+                    notes.append(f"{provider}: revoked the {key.replace('_', ' ')}")
+                except OAuthFailed as exc:
+                    notes.append(f"{provider}: warning: {exc}; deleting the local token anyway")
+    with store.lock():
+        store.delete()
+    auth.forget()
+    notes.append(f"{provider}: deleted {store.path}")
+    return notes
+
+
+def who_am_i(config: WorkspaceConfig, provider: str) -> dict[str, Any] | None:
+    """The platform's userinfo for the stored token, when it has a ``userinfo_url``."""
+    import httpx2
+
+    settings = config.provider(provider)
+    url = settings.oauth.userinfo_url if settings.oauth else None
+    credentials = provider_auth(provider).get_credentials()
+    if not url or credentials is None:
+        return None
+    try:
+        response = httpx2.get(
+            url, headers={"Authorization": f"Bearer {credentials.access_token}"}, timeout=10
+        )
+    except httpx2.HTTPError:
+        return None
+    if response.is_error:
+        return None
+    body = response.json()
+    return body if isinstance(body, dict) else None

@@ -1,0 +1,290 @@
+"""The OAuth 2.0 authorization-code flow (state + PKCE S256), refresh and revocation, on authlib.
+
+Endpoints come from the provider's ``oauth:`` block, the client id and secret from the
+environment (``MULTICHAT_<NAME>_CLIENT_ID``/``_SECRET``, which win) or ``credentials.json``
+(flat, or Google's ``installed``/``web`` shape). The redirect URI is always the provider's
+configured ``callback_url``: no caller can choose where the code goes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx2
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
+
+from multichat.errors import ConfigError, MultichatError, NotAuthenticated
+from multichat.runtime.config import OAuthSettings, WorkspaceConfig
+
+STATE_TTL_SECONDS = 600.0
+HTTP_TIMEOUT = 20.0
+
+
+class OAuthFailed(MultichatError):
+    """The platform refused or could not be reached; the message says which and what to do."""
+
+
+class InvalidState(MultichatError):
+    """A callback whose ``state`` is missing, unknown, reused or expired (a forged request)."""
+
+
+class RefreshRejected(NotAuthenticated):
+    """The platform rejected the refresh token (``invalid_grant``): sign in again."""
+
+    def __init__(self, provider: str) -> None:
+        """Name the command that fixes it."""
+        super().__init__(provider, "the platform rejected the refresh token")
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """The OAuth client's id and (for confidential clients) secret; the secret never prints."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        """Show the id and whether there is a secret, never the secret."""
+        secret = "***" if self.client_secret else None
+        return f"ClientCredentials(client_id={self.client_id!r}, client_secret={secret})"
+
+
+@dataclass(frozen=True)
+class OAuthSettingsResolved:
+    """Everything the flow needs, checked: endpoints, redirect URI, scope, client."""
+
+    provider: str
+    authorize_url: str
+    token_url: str
+    redirect_uri: str
+    scope: str
+    pkce: bool
+    auth_method: str
+    extra_authorize_params: dict[str, str]
+    revoke_url: str | None
+    userinfo_url: str | None
+    client: ClientCredentials
+
+
+def env_prefix(provider: str) -> str:
+    """``MULTICHAT_<NAME>_`` for the environment variables of a provider."""
+    return f"MULTICHAT_{provider.upper()}_"
+
+
+def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCredentials:
+    """Client id and secret from the environment (first) or the provider's credentials file."""
+    prefix = env_prefix(provider)
+    client_id = os.environ.get(f"{prefix}CLIENT_ID")
+    client_secret = os.environ.get(f"{prefix}CLIENT_SECRET")
+    path = config.credentials_path(provider)
+    if not client_id and path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            raise ConfigError(f"{path} is not a readable JSON file") from None
+        if isinstance(data, dict):
+            section = data.get("installed") or data.get("web") or data
+            if isinstance(section, dict):
+                client_id = str(section.get("client_id") or "") or None
+                client_secret = client_secret or section.get("client_secret") or None
+    if not client_id:
+        raise ConfigError(
+            f"no OAuth client id for {provider}: put client_id (and client_secret) in {path}, "
+            f"or set {prefix}CLIENT_ID (and {prefix}CLIENT_SECRET)"
+        )
+    return ClientCredentials(client_id, str(client_secret) if client_secret else None)
+
+
+def resolve_settings(config: WorkspaceConfig, provider: str) -> OAuthSettingsResolved:
+    """Check the provider's ``oauth:`` block and client; a missing piece is a one-line error."""
+    settings = config.provider(provider)
+    oauth = settings.oauth or OAuthSettings()
+    authorize_url = _required(config, provider, "authorize_url", oauth.authorize_url)
+    token_url = _required(config, provider, "token_url", oauth.token_url)
+    port = settings.port or 8000
+    redirect_uri = settings.callback_url or f"http://127.0.0.1:{port}/auth/callback"
+    return OAuthSettingsResolved(
+        provider=provider,
+        authorize_url=authorize_url,
+        token_url=token_url,
+        redirect_uri=redirect_uri,
+        scope=oauth.scope_separator.join(settings.scopes),
+        pkce=oauth.pkce,
+        auth_method=oauth.token_endpoint_auth_method,
+        extra_authorize_params=dict(oauth.extra_authorize_params),
+        revoke_url=oauth.revoke_url or None,
+        userinfo_url=oauth.userinfo_url or None,
+        client=load_client_credentials(config, provider),
+    )
+
+
+def _required(config: WorkspaceConfig, provider: str, key: str, value: str | None) -> str:
+    if not value:
+        raise ConfigError(
+            f"{config.path}: `providers.{provider}.oauth.{key}` is not set; "
+            "copy it from the platform's OAuth documentation"
+        )
+    return value
+
+
+def _client_options(settings: OAuthSettingsResolved) -> dict[str, Any]:
+    secret = settings.client.client_secret
+    method = settings.auth_method if secret else "none"
+    options: dict[str, Any] = {
+        "client_id": settings.client.client_id,
+        "client_secret": secret,
+        "token_endpoint_auth_method": method,
+        "redirect_uri": settings.redirect_uri,
+        "timeout": HTTP_TIMEOUT,
+    }
+    if settings.scope:
+        options["scope"] = settings.scope
+    if settings.pkce:
+        options["code_challenge_method"] = "S256"
+    return options
+
+
+def checked_token(provider: str, token: Any) -> dict[str, Any]:
+    """A token response that really holds an access token (some servers answer errors as 200s)."""
+    if not isinstance(token, dict) or not token.get("access_token"):
+        keys = ", ".join(sorted(token)) if isinstance(token, dict) else type(token).__name__
+        raise OAuthFailed(
+            f"{provider}: the token endpoint answered without an access_token (got: {keys})"
+        )
+    return dict(token)
+
+
+def _oauth_failure(provider: str, exc: Exception, action: str) -> OAuthFailed:
+    if isinstance(exc, OAuthError):
+        detail = f"{exc.error}" + (f": {exc.description}" if exc.description else "")
+        return OAuthFailed(f"{provider}: the platform refused to {action} ({detail})")
+    if isinstance(exc, httpx2.HTTPStatusError):
+        return OAuthFailed(
+            f"{provider}: the token endpoint answered HTTP {exc.response.status_code} "
+            f"when asked to {action}"
+        )
+    if isinstance(exc, httpx2.HTTPError):
+        return OAuthFailed(
+            f"{provider}: could not reach the token endpoint to {action} ({type(exc).__name__})"
+        )
+    return OAuthFailed(f"{provider}: could not {action}: {exc}")
+
+
+@dataclass
+class _Pending:
+    verifier: str
+    created: float
+
+
+class PendingStates:
+    """``state`` values issued by ``/auth``: random, single use, valid for ten minutes."""
+
+    def __init__(self, ttl: float = STATE_TTL_SECONDS) -> None:
+        """Start with none issued."""
+        self._ttl = ttl
+        self._pending: dict[str, _Pending] = {}
+        self._lock = threading.Lock()
+
+    def issue(self) -> tuple[str, str]:
+        """A new ``(state, code_verifier)`` pair."""
+        state = secrets.token_urlsafe(32)
+        verifier = secrets.token_urlsafe(64)
+        with self._lock:
+            self._drop_expired()
+            self._pending[state] = _Pending(verifier, time.monotonic())
+        return state, verifier
+
+    def take(self, state: str | None) -> str:
+        """The code verifier of ``state``, which is used up; :class:`InvalidState` otherwise."""
+        if not state:
+            raise InvalidState("the callback has no state parameter")
+        with self._lock:
+            pending = self._pending.pop(state, None)
+        if pending is None:
+            raise InvalidState(
+                "unknown or already used state: start again from /auth (this tab may be stale)"
+            )
+        if time.monotonic() - pending.created > self._ttl:
+            raise InvalidState("the sign-in took longer than 10 minutes: start again from /auth")
+        return pending.verifier
+
+    def _drop_expired(self) -> None:
+        now = time.monotonic()
+        for state in [s for s, p in self._pending.items() if now - p.created > self._ttl]:
+            del self._pending[state]
+
+
+class AuthorizationFlow:
+    """One provider's authorization-code flow: build the authorize URL, exchange the code."""
+
+    def __init__(self, config: WorkspaceConfig, provider: str) -> None:
+        """Check the settings now, so that a misconfiguration fails before any browser opens."""
+        self.provider = provider
+        self.settings = resolve_settings(config, provider)
+        self.states = PendingStates()
+
+    def authorization_url(self) -> str:
+        """The platform's authorize URL with a fresh state and, with PKCE, an S256 challenge."""
+        state, verifier = self.states.issue()
+        client = OAuth2Client(**_client_options(self.settings))
+        try:
+            url, _ = client.create_authorization_url(
+                self.settings.authorize_url,
+                state=state,
+                code_verifier=verifier if self.settings.pkce else None,
+                **self.settings.extra_authorize_params,
+            )
+        finally:
+            client.close()
+        return str(url)
+
+    async def exchange(self, code: str, verifier: str) -> dict[str, Any]:
+        """Trade the authorization code for a token response."""
+        options: dict[str, Any] = {"code": code}
+        if self.settings.pkce:
+            options["code_verifier"] = verifier
+        async with AsyncOAuth2Client(**_client_options(self.settings)) as client:
+            try:
+                token = await client.fetch_token(self.settings.token_url, **options)
+            except (OAuthError, httpx2.HTTPError, ValueError) as exc:
+                raise _oauth_failure(self.provider, exc, "exchange the code") from None
+        return checked_token(self.provider, token)
+
+
+def refresh(settings: OAuthSettingsResolved, refresh_token: str) -> dict[str, Any]:
+    """Use the refresh-token grant; keep the old refresh token when the platform sends none."""
+    with OAuth2Client(**_client_options(settings)) as client:
+        try:
+            token = client.refresh_token(settings.token_url, refresh_token=refresh_token)
+        except OAuthError as exc:
+            if exc.error == "invalid_grant":
+                raise RefreshRejected(settings.provider) from None
+            raise _oauth_failure(settings.provider, exc, "refresh the token") from None
+        except (httpx2.HTTPError, ValueError) as exc:
+            raise _oauth_failure(settings.provider, exc, "refresh the token") from None
+    fresh = checked_token(settings.provider, token)
+    if not fresh.get("refresh_token"):
+        fresh["refresh_token"] = refresh_token
+    return fresh
+
+
+def revoke(settings: OAuthSettingsResolved, token: str, hint: str) -> None:
+    """Revoke ``token`` at the platform's revocation endpoint (RFC 7009)."""
+    if not settings.revoke_url:
+        return
+    with OAuth2Client(**_client_options(settings)) as client:
+        try:
+            response = client.revoke_token(settings.revoke_url, token=token, token_type_hint=hint)  # type: ignore[no-untyped-call]
+        except httpx2.HTTPError as exc:
+            raise _oauth_failure(settings.provider, exc, "revoke the token") from None
+    if response.status_code >= 400:
+        raise OAuthFailed(
+            f"{settings.provider}: the revocation endpoint answered HTTP {response.status_code}"
+        )
