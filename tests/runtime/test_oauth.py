@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -362,3 +363,34 @@ def test_sigkill_while_saving_leaves_a_whole_token_file(tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     # A killed writer may leave its own temporary file; never a partial token.json.
     assert all(name.startswith(".token.json.") for name in leftovers)
+
+
+async def test_no_secret_reaches_a_log_record_at_debug(alpha, oauth_server, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    app = build_auth_app("alpha")
+    await _sign_in(app)
+    token_file = alpha.token_path("alpha")
+    first = json.loads(token_file.read_text())
+    stale = {**first, "expires_at": time.time() - 5}
+    token_file.write_text(json.dumps(stale))
+    reset_provider_auth()
+    refreshed = await provider_auth("alpha").aget_credentials()
+    assert refreshed is not None
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as local:
+        await local.get("/status")
+    secrets = [
+        first["access_token"],
+        first["refresh_token"],
+        refreshed.access_token,
+        str(refreshed["refresh_token"]),
+        CLIENT_SECRET,
+    ]
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    logged += "\n".join(repr(record.args) for record in caplog.records)
+    out, err = capfd.readouterr()
+    assert caplog.records  # the flow did log something at DEBUG
+    for secret in secrets:
+        assert secret not in logged
+        assert secret not in out + err
+    assert secrets[2] not in repr(refreshed)

@@ -14,12 +14,15 @@ from multichat.cli.options import ConfigOption, open_workspace
 
 
 def auth(
-    name: Annotated[str, typer.Argument(help="The provider to sign in to.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to sign in to.")],
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
     ] = False,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=1, help="Seconds to wait for the sign-in.")
+        float,
+        typer.Option(
+            "--timeout", min=1, metavar="SECONDS", help="Seconds to wait for the sign-in."
+        ),
     ] = 300.0,
     status: Annotated[
         bool, typer.Option("--status", help="Show the stored token's state; exit 1 if none.")

@@ -9,7 +9,9 @@ import typer
 
 
 def init(
-    directory: Annotated[Path, typer.Argument(help="Folder to create (must be new or empty).")],
+    directory: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder to create (must be new or empty).")
+    ],
     name: Annotated[
         str | None, typer.Option("--name", help="Project name (default: from the folder).")
     ] = None,

@@ -33,16 +33,22 @@ def parse_data(pairs: list[str]) -> dict[str, Any]:
 
 @new_app.command("provider")
 def provider(
-    name: Annotated[str, typer.Argument(help="Provider name: a lowercase Python identifier.")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="Provider name: a lowercase Python identifier."),
+    ],
     preset: Annotated[
-        str, typer.Option("--preset", help="Which platform: blank (the guide's skeleton).")
+        str,
+        typer.Option(
+            "--preset", metavar="PRESET", help="Which platform: blank (the guide's skeleton)."
+        ),
     ] = "blank",
     defaults: Annotated[
         bool, typer.Option("--defaults", help="Ask nothing; use defaults and --data.")
     ] = False,
     data: Annotated[
         list[str] | None,
-        typer.Option("--data", "-d", help="Answer a question: key=value (repeatable)."),
+        typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
