@@ -51,13 +51,14 @@ def _global_options(
 
 
 def _register() -> None:
-    from multichat.cli import auth, doctor, init, new, run
+    from multichat.cli import auth, doctor, init, new, run, sandbox
 
     app.command("init")(init.init)
     app.add_typer(new.new_app, name="new")
     app.command("auth")(auth.auth)
     app.command("run")(run.run)
     app.command("doctor")(doctor.doctor)
+    app.command("sandbox")(sandbox.sandbox)
 
 
 _register()

@@ -17,18 +17,25 @@ from multichat.runtime.credentials import Credentials
 from multichat.runtime.guide_server import main as guide_server_main
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.logs import configure_logging
+from multichat.runtime.platform_client import PlatformClient, PlatformError, RetryPolicy
 from multichat.runtime.provider_auth import ProviderAuth, provider_auth
 from multichat.runtime.registry import ToolDecorator, tool_decorator_factory
 from multichat.runtime.server import build_server, run_server
+from multichat.runtime.untrusted import NOTICE as UNTRUSTED_NOTICE
+from multichat.runtime.untrusted import mark_untrusted
 
 __all__ = [
+    "UNTRUSTED_NOTICE",
     "Credentials",
     "LoadReport",
     "MultichatError",
     "NotAuthenticated",
     "OAuthSettings",
+    "PlatformClient",
+    "PlatformError",
     "ProviderAuth",
     "ProviderConfig",
+    "RetryPolicy",
     "ToolDecorator",
     "WorkspaceConfig",
     "build_auth_app",
@@ -38,6 +45,7 @@ __all__ = [
     "guide_server_main",
     "load_config",
     "load_providers",
+    "mark_untrusted",
     "provider_auth",
     "run_auth_server",
     "run_server",

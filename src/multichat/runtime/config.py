@@ -121,7 +121,7 @@ class WorkspaceConfig:
 
 
 _active_path: Path | None = None
-_cache: dict[Path, tuple[tuple[int, int], WorkspaceConfig]] = {}
+_cache: dict[Path, tuple[tuple[int, ...], WorkspaceConfig]] = {}
 
 
 def use_config(path: str | os.PathLike[str] | None) -> None:
@@ -157,7 +157,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
         raise ConfigNotFound(
             f"{config_path} does not exist: run `multichat init DIR` or pass --config PATH"
         ) from None
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
     cached = _cache.get(config_path)
     if cached is not None and cached[0] == stamp:
         return cached[1]

@@ -109,8 +109,9 @@ class JsonFileTokenStore:
             yield self
 
     def _ensure_folder(self) -> None:
-        if not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, mode=0o700)
+        missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
 
 
 def _fsync_folder(folder: Path) -> None:

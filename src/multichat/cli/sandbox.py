@@ -1,0 +1,56 @@
+"""``multichat sandbox``: serve the built-in sandbox chat platform on 127.0.0.1."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def sandbox(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Port to listen on (0: any free port).")
+    ] = 8765,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite file to keep the data in (default: a temporary one)."),
+    ] = None,
+    seed: Annotated[
+        bool,
+        typer.Option(
+            "--seed/--no-seed",
+            help="Seed an empty database with a team's conversation (--no-seed: people and "
+            "channels only).",
+        ),
+    ] = True,
+    token_ttl: Annotated[
+        int,
+        typer.Option("--token-ttl", min=1, metavar="SECONDS", help="Access token lifetime."),
+    ] = 3600,
+) -> None:
+    """Serve the sandbox chat platform: OAuth 2.0 server, chat REST API, seeded conversation."""
+    from multichat.sandbox import SANDBOX_CLIENT_ID, create_app
+    from multichat.sandbox.server import base_url, bind_socket, serve
+
+    sock = bind_socket(host, port)
+    app = create_app(db, seed=seed, token_ttl=token_ttl)
+    url = base_url(sock)
+    lines = [
+        f"multichat sandbox: serving on {url} (Ctrl-C to stop)",
+        f"  authorize URL:  {url}/oauth/authorize",
+        f"  token URL:      {url}/oauth/token",
+        f"  revoke URL:     {url}/oauth/revoke",
+        f"  userinfo URL:   {url}/oauth/userinfo",
+        f"  API base URL:   {url}/api/v1",
+        f"  client id:      {SANDBOX_CLIENT_ID} (public client, PKCE S256; redirect URI "
+        "http://127.0.0.1:<any port>/auth/callback)",
+        "  scopes:         chat:read chat:write users:read",
+        "  signed-in user: ada (Ada Lovelace)",
+        f"  admin token:    {app.state.admin_token} (header X-Sandbox-Admin, for /admin/faults)",
+        f"  database:       {app.state.db_path}",
+    ]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+    serve(app, sock)

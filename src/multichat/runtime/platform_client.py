@@ -1,0 +1,254 @@
+"""One HTTP client for every preset's platform calls: timeouts, bounded retries, pages, a bound.
+
+429 answers are retried after their ``Retry-After`` (capped), 5xx answers and transport errors
+with exponential backoff and jitter, a bounded number of times (tenacity); then the caller gets
+one readable :class:`PlatformError`. A 401 becomes :class:`NotAuthenticated`, which names
+``multichat auth NAME``. A semaphore bounds how many requests one client has in flight, so
+fan-out across channels cannot flood the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx2
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from multichat.errors import MultichatError, NotAuthenticated
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+TokenSource = Callable[[], Awaitable[str]]
+
+
+class PlatformError(MultichatError):
+    """The platform answered with an error, or kept failing after the retries."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        """Keep the HTTP status for callers that branch on it."""
+        self.status = status
+        super().__init__(message)
+
+
+class _Retryable(Exception):
+    """An answer worth another try (429, 5xx) or a transport error."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(reason)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: attempts, backoff bounds, and the longest ``Retry-After`` honoured."""
+
+    attempts: int = 4
+    initial_backoff: float = 0.2
+    max_backoff: float = 5.0
+    max_retry_after: float = 30.0
+
+
+class _RetryAfterOrBackoff:
+    """Wait what the platform asked for (capped), else exponential backoff with jitter."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self._cap = policy.max_retry_after
+        self._backoff = wait_exponential_jitter(
+            initial=policy.initial_backoff, max=policy.max_backoff
+        )
+
+    def __call__(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _Retryable) and error.retry_after is not None:
+            return min(error.retry_after, self._cap)
+        return float(self._backoff(state))
+
+
+class PlatformClient:
+    """An async JSON client for one provider's platform API."""
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        token: TokenSource,
+        *,
+        timeout: float = 15.0,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 8,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        """``token`` is awaited before each request (it may refresh); nothing connects yet."""
+        self.provider = provider
+        self._token = token
+        self._retry = retry or RetryPolicy()
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self._http = httpx2.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "multichat"},
+        )
+        self.attempts_made = 0
+
+    async def __aenter__(self) -> PlatformClient:
+        """Use as ``async with``; the connection pool closes on exit."""
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the connection pool."""
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        """Send one request with retries; return the decoded JSON body (``None`` for 204)."""
+        clean = {k: v for k, v in (params or {}).items() if v is not None}
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=_RetryAfterOrBackoff(self._retry),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._send(method, path.lstrip("/"), clean, json)
+        except _Retryable as exc:
+            raise PlatformError(
+                f"{self.provider}: {method} {path} still failed after "
+                f"{self._retry.attempts} attempts ({exc.reason}); try again later"
+            ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
+        token = await self._token()
+        async with self._limit:
+            self.attempts_made += 1
+            try:
+                response = await self._http.request(
+                    method,
+                    path,
+                    params=params,
+                    json=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except httpx2.TimeoutException:
+                raise _Retryable("timed out") from None
+            except httpx2.TransportError as exc:
+                raise _Retryable(f"could not connect: {type(exc).__name__}") from None
+        if response.status_code in RETRYABLE_STATUS:
+            reason = (
+                "rate limited (HTTP 429)"
+                if response.status_code == 429
+                else (f"HTTP {response.status_code}")
+            )
+            raise _Retryable(reason, parse_retry_after(response.headers.get("Retry-After")))
+        if response.status_code == 401:
+            raise NotAuthenticated(self.provider, "the platform rejected the token")
+        if response.is_error:
+            raise PlatformError(
+                f"{self.provider}: {method} /{path} answered HTTP {response.status_code}: "
+                f"{_error_text(response)}",
+                response.status_code,
+            )
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def get(self, path: str, **params: Any) -> Any:
+        """GET ``path`` with query ``params`` (``None`` values are dropped)."""
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, body: Any = None) -> Any:
+        """POST a JSON body."""
+        return await self.request("POST", path, json=body)
+
+    async def patch(self, path: str, body: Any = None) -> Any:
+        """PATCH with a JSON body."""
+        return await self.request("PATCH", path, json=body)
+
+    async def delete(self, path: str) -> Any:
+        """DELETE ``path``."""
+        return await self.request("DELETE", path)
+
+    async def pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        items_key: str = "items",
+        cursor_key: str = "next_cursor",
+        cursor_param: str = "cursor",
+        max_items: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Yield items across cursor-paginated pages, stopping at ``max_items`` if given."""
+        query = dict(params or {})
+        seen = 0
+        while True:
+            page = await self.get(path, **query)
+            for item in page.get(items_key, []):
+                yield item
+                seen += 1
+                if max_items is not None and seen >= max_items:
+                    return
+            cursor = page.get(cursor_key)
+            if not cursor:
+                return
+            query[cursor_param] = cursor
+
+
+def _error_text(response: httpx2.Response) -> str:
+    """The platform's own error message where it gives one, trimmed to a line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or "error"
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            return str(error.get("message") or error.get("code") or "error")[:300]
+        if isinstance(error, str):
+            return str(body.get("error_description") or error)[:300]
+        return str(body.get("message") or body.get("detail") or "error")[:300]
+    return "error"

@@ -1,0 +1,159 @@
+"""The JSON shapes of the chat API, as pydantic models (they also make the OpenAPI description)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TEXT = 4000
+
+
+class User(BaseModel):
+    """A person or bot in the workspace."""
+
+    id: str
+    username: str
+    name: str
+    email: str
+    is_bot: bool
+
+
+class Author(BaseModel):
+    """Who wrote a message."""
+
+    id: str
+    username: str
+    name: str
+
+
+class Channel(BaseModel):
+    """A channel the signed-in user can see."""
+
+    id: str
+    name: str
+    kind: Literal["public", "private", "direct"]
+    topic: str
+    is_member: bool
+    member_count: int
+    last_message_at: str | None
+
+
+class Reaction(BaseModel):
+    """One emoji on a message and who added it."""
+
+    name: str
+    count: int
+    users: list[str]
+
+
+class Message(BaseModel):
+    """A message; ``thread_id`` is the root's id for replies and null for top-level messages."""
+
+    id: str
+    channel_id: str
+    channel_name: str
+    user: Author
+    text: str
+    created_at: str
+    edited_at: str | None
+    thread_id: str | None
+    reply_count: int
+    reactions: list[Reaction]
+    mentions: list[str]
+
+
+class UserPage(BaseModel):
+    """A page of users."""
+
+    items: list[User]
+    next_cursor: str | None
+
+
+class ChannelPage(BaseModel):
+    """A page of channels."""
+
+    items: list[Channel]
+    next_cursor: str | None
+
+
+class MessagePage(BaseModel):
+    """A page of messages."""
+
+    items: list[Message]
+    next_cursor: str | None
+
+
+class ReadMarker(BaseModel):
+    """Where the signed-in user stopped reading a channel, and how much is new since."""
+
+    channel_id: str
+    last_read_message_id: str | None
+    unread_count: int
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code and a message for people."""
+
+    code: Literal[
+        "not_found",
+        "invalid_request",
+        "insufficient_scope",
+        "unauthorized",
+        "rate_limited",
+        "server_error",
+        "forbidden",
+    ]
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error of the chat API has this shape."""
+
+    error: ErrorDetail
+
+
+class NewMessage(BaseModel):
+    """A message to post; ``thread_id`` makes it a reply in that message's thread."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    thread_id: str | None = None
+
+
+class MessageEdit(BaseModel):
+    """The new text of a message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class NewReaction(BaseModel):
+    """An emoji name such as ``thumbsup``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9_+\-]{1,64}$")
+
+
+class ReadMarkerUpdate(BaseModel):
+    """The message the user has read up to (inclusive)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "invalid_request"),
+        (401, "unauthorized: no, invalid, expired or revoked token"),
+        (403, "insufficient_scope or forbidden"),
+        (404, "not_found"),
+        (429, "rate_limited (see Retry-After)"),
+        (500, "server_error"),
+    )
+}

@@ -1,0 +1,87 @@
+"""``multichat sandbox`` through the installed console script."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx2
+
+MULTICHAT = str(Path(sys.executable).parent / "multichat")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _lines(stream, into: queue.Queue) -> None:
+    for line in stream:
+        into.put(line)
+
+
+def test_the_sandbox_command_serves_and_prints_how_to_connect(tmp_path: Path):
+    port = _free_port()
+    db = tmp_path / "sandbox.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
+    process = subprocess.Popen(
+        [MULTICHAT, "sandbox", "--port", str(port), "--db", str(db), "--token-ttl", "5"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=_lines, args=(process.stderr, lines), daemon=True)
+    reader.start()
+    try:
+        printed = []
+        while not any("admin token" in line for line in printed):
+            printed.append(lines.get(timeout=30))
+        text = "".join(printed)
+        url = f"http://127.0.0.1:{port}"
+        assert f"{url}/oauth/authorize" in text
+        assert f"{url}/oauth/token" in text
+        assert f"{url}/api/v1" in text
+        assert "multichat-sandbox" in text
+        admin_token = text.split("admin token:", 1)[1].split()[0]
+
+        index = httpx2.get(f"{url}/", timeout=10).json()
+        assert index["token_url"] == f"{url}/oauth/token"
+        faults = httpx2.get(
+            f"{url}/admin/faults", headers={"X-Sandbox-Admin": admin_token}, timeout=10
+        )
+        assert faults.status_code == 200
+        assert db.exists()
+
+        taken = subprocess.run(
+            [MULTICHAT, "sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+        assert taken.returncode == 2
+        assert taken.stderr.strip().startswith("multichat: error: cannot listen on")
+        assert len(taken.stderr.strip().splitlines()) == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        finally:
+            reader.join(timeout=10)
+            assert process.stderr is not None
+            process.stderr.close()
+    assert code == 130
