@@ -1,4 +1,4 @@
-from conftest import run_cli
+from helpers import run_cli
 
 
 def test_version(tmp_path):

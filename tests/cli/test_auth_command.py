@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from conftest import CLIENT_SECRET, MULTICHAT, run_cli
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
+from helpers import CLIENT_SECRET, MULTICHAT, run_cli
 
 from multichat.runtime import build_server, load_config
 from multichat.runtime.provider_auth import reset_provider_auth

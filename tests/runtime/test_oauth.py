@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import httpx2
 import pytest
-from conftest import CLIENT_ID, CLIENT_SECRET, MockOAuthServer
+from helpers import CLIENT_ID, CLIENT_SECRET, MockOAuthServer
 
 from multichat.errors import ConfigError
 from multichat.runtime import load_config, provider_auth, token_store

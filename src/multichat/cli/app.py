@@ -51,8 +51,9 @@ def _global_options(
 
 
 def _register() -> None:
-    from multichat.cli import auth, doctor, init, new, run, sandbox
+    from multichat.cli import auth, demo, doctor, init, new, run, sandbox
 
+    app.command("demo")(demo.demo)
     app.command("init")(init.init)
     app.add_typer(new.new_app, name="new")
     app.command("auth")(auth.auth)

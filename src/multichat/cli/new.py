@@ -40,7 +40,9 @@ def provider(
     preset: Annotated[
         str,
         typer.Option(
-            "--preset", metavar="PRESET", help="Which platform: blank (the guide's skeleton)."
+            "--preset",
+            metavar="PRESET",
+            help="blank (the guide's skeleton) or sandbox (the built-in platform, 12 chat tools).",
         ),
     ] = "blank",
     defaults: Annotated[
@@ -69,6 +71,10 @@ def provider(
     )
     for path in created.files:
         typer.echo(f"  {path.relative_to(root)}")
-    typer.echo("Next: fill in its `oauth:` block, then")
+    if preset == "sandbox":
+        typer.echo("Next: start the sandbox platform in another terminal, then sign in and serve:")
+        typer.echo("  uv run multichat sandbox")
+    else:
+        typer.echo("Next: fill in its `oauth:` block and credentials.json, then")
     typer.echo(f"  uv run multichat auth {name}")
     typer.echo("  uv run multichat run")

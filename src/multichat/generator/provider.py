@@ -19,7 +19,7 @@ from multichat.generator.template_source import render
 from multichat.runtime.config import WorkspaceConfig, load_config
 
 FIRST_PORT = 8000
-PRESETS = ("blank",)
+PRESETS = ("blank", "sandbox")
 
 
 @dataclass(frozen=True)

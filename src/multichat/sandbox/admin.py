@@ -1,7 +1,5 @@
 """``/admin/faults``: read and set the fault knobs over HTTP, with the admin token."""
 
-
-
 from __future__ import annotations
 
 import hmac

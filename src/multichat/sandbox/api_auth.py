@@ -1,7 +1,5 @@
 """Bearer-token authentication and scope checks for the chat API, as FastAPI dependencies."""
 
-
-
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,7 +1,5 @@
 """``create_app``: the sandbox's FastAPI application, its state and its error shapes."""
 
-
-
 from __future__ import annotations
 
 import logging

@@ -4,8 +4,6 @@ Every call needs a Bearer token; reads need ``chat:read``, writes ``chat:write``
 directory ``users:read``. Lists return ``{"items": [...], "next_cursor": ...}``.
 """
 
-
-
 from __future__ import annotations
 
 from typing import Annotated, Any

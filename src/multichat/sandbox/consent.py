@@ -1,7 +1,5 @@
 """The HTML of the consent page and of the authorization server's error page."""
 
-
-
 from __future__ import annotations
 
 from html import escape

@@ -7,11 +7,10 @@ With a ``seed`` the sequence of injected faults is the same on every run; assign
 restarts it.
 """
 
-
-
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -104,6 +103,8 @@ def get_faults(app: FastAPI) -> Faults:
 def install_faults(app: FastAPI, faults: Faults | None) -> None:
     """Hold ``faults`` in ``app.state`` and add the middleware that injects them."""
     app.state.faults = faults or Faults()
+    # How many responses each fault replaced, by status: tests check retries really happened.
+    app.state.fault_counts = collections.Counter()
     injector = FaultInjector()
 
     @app.middleware("http")
@@ -113,6 +114,8 @@ def install_faults(app: FastAPI, faults: Faults | None) -> None:
         decision = injector.decide(request.app.state.faults, request.url.path)
         if decision.latency_ms:
             await asyncio.sleep(decision.latency_ms / 1000)
+        if decision.status is not None:
+            request.app.state.fault_counts[decision.status] += 1
         if decision.status == 429:
             response: Response = JSONResponse(
                 {"error": {"code": "rate_limited", "message": "slow down (injected fault)"}},

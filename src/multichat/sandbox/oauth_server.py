@@ -5,8 +5,6 @@ that cannot be trusted (unknown client, unregistered redirect URI, no PKCE) get 
 never a redirect.
 """
 
-
-
 from __future__ import annotations
 
 import base64

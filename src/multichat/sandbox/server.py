@@ -4,8 +4,6 @@ The socket is bound before uvicorn starts, so port 0 means "a free port" and the
 at once; a port in use is an :class:`AddressInUse` error rather than uvicorn's ``sys.exit``.
 """
 
-
-
 from __future__ import annotations
 
 import socket

@@ -1,0 +1,1 @@
+"""``multichat demo``: the whole product, unattended, against the built-in sandbox platform."""

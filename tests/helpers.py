@@ -1,0 +1,105 @@
+"""Helpers shared by the tests: the console script, free ports, the mock authorization server.
+
+A plain module (not a conftest) so every test can import it: ``from helpers import run_cli``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+MULTICHAT = str(BIN / "multichat")
+
+
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``multichat`` console script in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [MULTICHAT, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+NODE_DIR = Path.home() / ".cache" / "multichat-tests" / "oauth2-mock-server-9.3.0"
+MOCK_SCRIPT = Path(__file__).parent / "support" / "mock_oauth_server.mjs"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def install_mock_server() -> Path:
+    from filelock import FileLock
+
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(NODE_DIR / ".install.lock")):
+        if not (NODE_DIR / "node_modules" / "oauth2-mock-server").is_dir():
+            npm = shutil.which("npm")
+            if npm is None:
+                pytest.fail("npm is needed to install oauth2-mock-server for the OAuth tests")
+            subprocess.run(
+                [
+                    npm,
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--prefix",
+                    str(NODE_DIR),
+                    "oauth2-mock-server@9.3.0",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+        shutil.copy2(MOCK_SCRIPT, NODE_DIR / MOCK_SCRIPT.name)
+    return NODE_DIR / MOCK_SCRIPT.name
+
+
+class MockOAuthServer:
+    """A running oauth2-mock-server with counters and fault switches (see support/*.mjs)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _get(self, path: str, **params: object) -> dict:
+        import httpx2
+
+        response = httpx2.get(f"{self.url}{path}", params=params, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def stats(self) -> dict:
+        return self._get("/__stats")
+
+    def configure(self, **settings: object) -> dict:
+        return self._get("/__config", **{k: str(v).lower() for k, v in settings.items()})
+
+    def reset(self) -> None:
+        self._get("/__reset")
+
+    def refreshes(self) -> int:
+        return int(self.stats()["token"].get("refresh_token", 0))
+
+
+CLIENT_ID = "multichat-test-client"
+CLIENT_SECRET = "test-client-secret-5f2c9a"
