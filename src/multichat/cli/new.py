@@ -57,6 +57,9 @@ def provider(
     ] = None,
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
+    from multichat.generator.names import validate_provider_name
+
+    validate_provider_name(name)  # before Copier is imported, so a typo fails at once
     from multichat.generator.provider import add_provider
 
     answers = parse_data(data or [])

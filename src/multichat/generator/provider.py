@@ -67,9 +67,7 @@ def add_provider(
     answers = _answers(config, name, preset, data or {})
     original = config.path.read_text(encoding="utf-8")
 
-    with render(
-        "provider", answers, answers_file=str(provider_paths(name)[2]), defaults=defaults
-    ) as rendered:
+    with render("provider", answers, defaults=defaults) as rendered:
         entry_file = rendered / f"{name}.provider-config.yaml"
         entry_text = entry_file.read_text(encoding="utf-8")
         entry_file.unlink()

@@ -52,7 +52,6 @@ def render(
     kind: str,
     data: Mapping[str, Any],
     *,
-    answers_file: str,
     defaults: bool,
 ) -> Iterator[Path]:
     """Render the ``kind`` template into a scratch folder that is removed afterwards."""
@@ -65,7 +64,6 @@ def render(
                 str(source),
                 out,
                 data={"kind": kind, **data},
-                answers_file=answers_file,
                 defaults=defaults,
                 quiet=True,
                 overwrite=True,
@@ -80,7 +78,23 @@ def render(
             raise
         except Exception as exc:  # copier and jinja raise many types; report one line
             raise GenerationError(f"the template did not render: {_first_line(exc)}") from None
+        _record_source(Path(out))
         yield Path(out)
+
+
+def _record_source(rendered: Path) -> None:
+    """Point the answers file at the real template (not the scratch copy) and our version."""
+    from ruamel.yaml import YAML
+
+    from multichat import __version__
+
+    for answers_file in (rendered / ".multichat").rglob("*.yml"):
+        yaml = YAML(typ="rt")
+        answers = yaml.load(answers_file.read_text(encoding="utf-8")) or {}
+        answers["_src_path"] = str(template_root())
+        answers["_multichat_version"] = __version__
+        with answers_file.open("w", encoding="utf-8") as handle:
+            yaml.dump(answers, handle)
 
 
 def _first_line(exc: BaseException) -> str:

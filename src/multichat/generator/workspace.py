@@ -12,7 +12,7 @@ from multichat.errors import UserError, WorkspaceNotEmpty
 from multichat.generator.install_source import install_source
 from multichat.generator.template_source import render
 
-ANSWERS_FILE = ".multichat/workspace.yml"
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ def create_workspace(folder: Path, data: dict[str, Any] | None = None) -> Create
         raise WorkspaceNotEmpty(
             f"{folder} is not empty; pick a new folder (multichat init never overwrites files)"
         )
+    name = (data or {}).get("workspace_name")
+    if name is not None and not WORKSPACE_NAME.fullmatch(str(name)):
+        raise UserError(
+            f"invalid workspace name {name!r}: use letters, digits, dots, dashes and underscores"
+        )
     requirement, source = install_source()
     answers = {
         "workspace_name": default_workspace_name(folder),
@@ -45,7 +50,7 @@ def create_workspace(folder: Path, data: dict[str, Any] | None = None) -> Create
         "multichat_source": source,
         **(data or {}),
     }
-    with render("workspace", answers, answers_file=ANSWERS_FILE, defaults=True) as rendered:
+    with render("workspace", answers, defaults=True) as rendered:
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
         created_here = not folder.exists()
         folder.mkdir(parents=True, exist_ok=True)

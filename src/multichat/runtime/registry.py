@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, overload
@@ -116,7 +117,7 @@ def _errors_for_the_model(function: F) -> F:
             try:
                 return await function(*args, **kwargs)
             except MultichatError as exc:
-                raise ToolError(str(exc)) from None
+                raise ToolError(str(exc), log_level=logging.INFO) from None
 
         return call_async  # type: ignore[return-value]
 
@@ -125,7 +126,7 @@ def _errors_for_the_model(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except MultichatError as exc:
-            raise ToolError(str(exc)) from None
+            raise ToolError(str(exc), log_level=logging.INFO) from None
 
     return call  # type: ignore[return-value]
 
