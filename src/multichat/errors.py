@@ -4,8 +4,8 @@
 
     MultichatError                      anything multichat raises on purpose (exit 1)
     ├── UserError                       something the user must fix (exit 2)
-    │   ├── ConfigError                 provider-config.yaml is missing, unreadable or invalid
-    │   │   └── ConfigNotFound          no provider-config.yaml up the tree
+    │   ├── ConfigError                 provider-config.yaml is unreadable or invalid (exit 1)
+    │   │   └── ConfigNotFound          no provider-config.yaml up the tree (exit 2)
     │   ├── InvalidProviderName         (also ValueError) a name that cannot be a provider
     │   ├── ProviderExists              `new provider` on a name already in use
     │   ├── UnknownProvider             (also KeyError) a name not in provider-config.yaml
@@ -35,11 +35,19 @@ class UserError(MultichatError):
 
 
 class ConfigError(UserError):
-    """``provider-config.yaml`` is missing, does not parse, or holds an invalid value."""
+    """``provider-config.yaml`` does not parse or holds an invalid value.
+
+    The workspace's own file is broken, not the command line: a failure (exit 1), named with
+    file, line and key so the user can fix it.
+    """
+
+    exit_code = 1
 
 
 class ConfigNotFound(ConfigError):
-    """No ``provider-config.yaml`` was found from the working directory upwards."""
+    """No ``provider-config.yaml`` was found from the working directory upwards (usage, exit 2)."""
+
+    exit_code = 2
 
 
 class InvalidProviderName(UserError, ValueError):

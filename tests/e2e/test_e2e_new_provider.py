@@ -123,9 +123,10 @@ def test_broken_yaml_names_file_and_line(copy_workspace):
     config.write_text("providers:\n  alpha:\n    name: Alpha\n  beta: : x\n", encoding="utf-8")
     before = read_tree(ws)
 
-    line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 2)
+    # a broken workspace file is a failure (exit 1), not bad usage
+    line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 1)
 
-    assert re.search(r"provider-config\.yaml:4\b", line), line
+    assert re.search(r"provider-config\.yaml:4:\d+", line), line
     assert read_tree(ws) == before
 
 

@@ -51,11 +51,13 @@ def _global_options(
 
 
 def _register() -> None:
-    from multichat.cli import auth, demo, doctor, init, new, run, sandbox
+    from multichat.cli import auth, demo, doctor, init, new, remove, run, sandbox, upgrade
 
     app.command("demo")(demo.demo)
     app.command("init")(init.init)
     app.add_typer(new.new_app, name="new")
+    app.add_typer(remove.remove_app, name="remove")
+    app.add_typer(upgrade.upgrade_app, name="upgrade")
     app.command("auth")(auth.auth)
     app.command("run")(run.run)
     app.command("doctor")(doctor.doctor)

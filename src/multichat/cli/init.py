@@ -15,11 +15,21 @@ def init(
     name: Annotated[
         str | None, typer.Option("--name", help="Project name (default: from the folder).")
     ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the files it would create; write nothing.")
+    ] = False,
 ) -> None:
     """Make a workspace: provider-config.yaml, src/providers/, tests/, .gitignore, README."""
     from multichat.generator.workspace import create_workspace
 
-    created = create_workspace(directory, {"workspace_name": name} if name else None)
+    created = create_workspace(
+        directory, {"workspace_name": name} if name else None, dry_run=dry_run
+    )
+    if dry_run:
+        for path in created.files:
+            typer.echo(f"create  {path.relative_to(created.root.parent)}")
+        typer.echo(f"(dry run: nothing was written; {len(created.files)} files)")
+        return
     typer.echo(f"Created workspace {created.root} ({len(created.files)} files).")
     typer.echo("Next:")
     typer.echo(f"  cd {directory}")

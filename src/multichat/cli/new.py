@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from multichat.cli.options import ConfigOption
 from multichat.errors import UserError
 
 new_app = typer.Typer(help="Generate code into the workspace.", no_args_is_help=True)
@@ -52,9 +52,13 @@ def provider(
         list[str] | None,
         typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
     ] = None,
-    config: Annotated[
-        Path | None, typer.Option("--config", help="Path to provider-config.yaml.")
-    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing provider of that name.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show every change (with diffs); write nothing.")
+    ] = False,
+    config: ConfigOption = None,
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
     from multichat.generator.names import validate_provider_name
@@ -65,9 +69,20 @@ def provider(
     answers = parse_data(data or [])
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
     created = add_provider(
-        name, config_path=config, preset=preset, data=answers, defaults=not interactive
+        name,
+        config_path=config,
+        preset=preset,
+        data=answers,
+        defaults=not interactive,
+        force=force,
+        dry_run=dry_run,
     )
     root = created.config_path.parent
+    if dry_run or force:
+        typer.echo(created.changes.describe())
+    if dry_run:
+        typer.echo("(dry run: nothing was written)")
+        return
     typer.echo(
         f"Created provider {name} ({len(created.files)} files) "
         f"and its entry in {created.config_path.name}:"

@@ -52,6 +52,7 @@ def _multichat(*args: str, cwd: Path, timeout: float = COMMAND_TIMEOUT) -> str:
     )
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
+        last = last.removeprefix("multichat: error: ")
         raise DemoStepFailed(f"`multichat {' '.join(args)}` exited {result.returncode}: {last}")
     return result.stdout
 
@@ -60,8 +61,6 @@ def _multichat(*args: str, cwd: Path, timeout: float = COMMAND_TIMEOUT) -> str:
 def _step(name: str) -> Iterator[None]:
     try:
         yield
-    except DemoStepFailed:
-        raise
     except (MultichatError, OSError, subprocess.SubprocessError, TimeoutError) as exc:
         raise DemoStepFailed(f"{name}: {exc}") from exc
 

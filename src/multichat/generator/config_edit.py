@@ -148,6 +148,59 @@ def _round_trip_dump(text: str, path: Path, name: str, entry_text: str) -> str:
     return buffer.getvalue()
 
 
+def remove_provider_entry(text: str, path: Path, name: str) -> str:
+    """Return ``text`` without ``providers.NAME``: its lines go, every other byte stays."""
+    document = read_yaml_document(text, path)
+    providers = document.get("providers") if isinstance(document, Mapping) else None
+    if not isinstance(providers, Mapping) or name not in providers:
+        raise ConfigError(f"{path}: there is no `providers.{name}` to remove")
+    expected = to_plain(document)
+    del expected["providers"][name]
+    if not expected["providers"]:
+        expected["providers"] = None
+    candidate = _cut_as_text(text, document, name)
+    if candidate is None or not _means(candidate, path, expected):
+        candidate = _round_trip_delete(text, name)
+        if not _means(candidate, path, expected) and not _means(
+            candidate, path, {**expected, "providers": {}}
+        ):
+            raise GenerationError(f"could not remove {name} from {path} without other changes")
+    parse_config(candidate, path)
+    return candidate
+
+
+def _cut_as_text(text: str, document: CommentedMap, name: str) -> str | None:
+    providers = document["providers"]
+    if not isinstance(providers, CommentedMap) or providers.fa.flow_style():
+        return None
+    lines = text.splitlines(keepends=True)
+    keys = list(providers)
+    position = keys.index(name)
+    start = providers.lc.key(name)[0]
+    if position + 1 < len(keys):
+        end = providers.lc.key(keys[position + 1])[0]
+        column = providers.lc.key(keys[position + 1])[1]
+        # comments just above the next entry, at its indentation, belong to it
+        while end - 1 > start and lines[end - 1].strip().startswith("#"):
+            indent = len(lines[end - 1]) - len(lines[end - 1].lstrip(" "))
+            if indent != column:
+                break
+            end -= 1
+    else:
+        end = _block_end(lines, document, "providers")
+    return "".join(lines[:start] + lines[end:])
+
+
+def _round_trip_delete(text: str, name: str) -> str:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    document = yaml.load(text)
+    del document["providers"][name]
+    buffer = io.StringIO()
+    yaml.dump(document, buffer)
+    return buffer.getvalue()
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` in one rename, keeping the file's permission bits."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644

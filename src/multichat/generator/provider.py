@@ -1,48 +1,46 @@
-"""``multichat new provider``: render a provider package and add its entry to the config.
+"""``multichat new provider``: render a provider and plan its files, answers, baseline and entry.
 
-Everything is rendered and checked in a scratch folder first; then the package folders are
-moved into the workspace and ``provider-config.yaml`` is written last, atomically. A failure at
-any step removes what was moved, so the workspace is left as it was.
+The plan (a :class:`ChangeSet`) is shown as it is for ``--dry-run`` or applied all-or-nothing
+under the workspace's lock, ``provider-config.yaml`` last.
 """
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from multichat.errors import GenerationError, ProviderExists, UserError
-from multichat.generator.config_edit import add_provider_entry, write_atomically
+from multichat.errors import ProviderExists, UserError
+from multichat.generator import layout
+from multichat.generator.changes import ChangeSet, workspace_lock
+from multichat.generator.config_edit import add_provider_entry, remove_provider_entry
+from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.names import validate_provider_name
 from multichat.generator.template_source import render
 from multichat.runtime.config import WorkspaceConfig, load_config
 
 FIRST_PORT = 8000
 PRESETS = ("blank", "sandbox")
+#: Generated files that hold secrets: written 0600, never copied into the baseline.
+SECRET_FILES = frozenset({"credentials.json", "token.json"})
 
 
 @dataclass(frozen=True)
 class NewProvider:
-    """What ``new provider`` wrote."""
+    """What ``new provider`` wrote (or, with ``dry_run``, would write)."""
 
     name: str
     config_path: Path
     files: list[Path]
+    changes: ChangeSet
+    applied: bool
 
 
-def provider_paths(name: str) -> list[Path]:
-    """The workspace paths a provider owns, relative to the workspace root."""
-    return [
-        Path("src/providers") / name,
-        Path("tests/providers") / name,
-        Path(".multichat/providers") / f"{name}.yml",
-    ]
-
-
-def next_free_port(config: WorkspaceConfig) -> int:
+def next_free_port(config: WorkspaceConfig, taken_by_others: set[int] | None = None) -> int:
     """The lowest port from 8000 up that no configured provider uses."""
-    used = {provider.port for provider in config.providers.values() if provider.port}
+    used = taken_by_others
+    if used is None:
+        used = {provider.port for provider in config.providers.values() if provider.port}
     port = FIRST_PORT
     while port in used:
         port += 1
@@ -56,53 +54,81 @@ def add_provider(
     preset: str = "blank",
     data: dict[str, Any] | None = None,
     defaults: bool = True,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> NewProvider:
     """Generate provider ``name`` into the workspace of ``config_path`` (or the one found)."""
     validate_provider_name(name)
     if preset not in PRESETS:
         raise UserError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
-    config = load_config(config_path)
-    root = config.root
-    _refuse_existing(config, name)
-    answers = _answers(config, name, preset, data or {})
-    original = config.path.read_text(encoding="utf-8")
+    root = load_config(config_path).root
+    with workspace_lock(root):
+        config = load_config(config_path)
+        changes, files = plan_new_provider(
+            config, name, preset=preset, data=data or {}, defaults=defaults, force=force
+        )
+        if not dry_run:
+            changes.apply()
+    return NewProvider(name, config.path, files, changes, applied=not dry_run)
 
+
+def plan_new_provider(
+    config: WorkspaceConfig,
+    name: str,
+    *,
+    preset: str,
+    data: dict[str, Any],
+    defaults: bool,
+    force: bool,
+) -> tuple[ChangeSet, list[Path]]:
+    """The changes that generate ``name``; with ``force``, they replace what is there."""
+    root = config.root
+    if not force:
+        _refuse_existing(config, name)
+    answers = _answers(config, name, preset, data)
+    original = config.path.read_text(encoding="utf-8")
+    relative_config = config.path.relative_to(root)
     with render("provider", answers, defaults=defaults) as rendered:
-        entry_file = rendered / f"{name}.provider-config.yaml"
-        entry_text = entry_file.read_text(encoding="utf-8")
-        entry_file.unlink()
-        updated = add_provider_entry(original, config.path, name, entry_text)
-        _check_python(rendered)
-        written = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
-        moved: list[Path] = []
-        try:
-            for relative in provider_paths(name):
-                source = rendered / relative
-                if not source.exists():
-                    continue
-                target = root / relative
-                if target.exists():
-                    raise ProviderExists(f"{target} appeared while generating; nothing was written")
-                _make_parents(target.parent, root, moved)
-                shutil.move(str(source), str(target))
-                moved.append(target)
-            if config.path.read_text(encoding="utf-8") != original:
-                raise GenerationError(
-                    f"{config.path} changed while generating; run the command again"
+        fragment = rendered / f"{name}.provider-config.yaml"
+        entry_text = fragment.read_text(encoding="utf-8")
+        fragment.unlink()
+        base_text = original
+        if force and name in config.providers:
+            base_text = remove_provider_entry(original, config.path, name)
+        updated = add_provider_entry(base_text, config.path, name, entry_text)
+        check_rendered_provider(rendered, layout.package_dir(name))
+        files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
+        changes = ChangeSet(root)
+        if force:
+            _plan_replacement(changes, root, name, set(files))
+        for relative in files:
+            secret = relative.name in SECRET_FILES
+            changes.create(relative, (rendered / relative).read_bytes(), 0o600 if secret else None)
+        for relative in files:
+            if relative.name not in SECRET_FILES and relative != layout.answers_file(name):
+                changes.create(
+                    layout.baseline_dir(name) / relative, (rendered / relative).read_bytes()
                 )
-            write_atomically(config.path, updated)
-        except BaseException:
-            _remove(moved)
-            raise
-    return NewProvider(name=name, config_path=config.path, files=[root / f for f in written])
+    changes.write(relative_config, updated.encode("utf-8"))
+    return changes, [root / f for f in files]
+
+
+def _plan_replacement(changes: ChangeSet, root: Path, name: str, keep: set[Path]) -> None:
+    """Under ``--force``: delete the old provider's files the new render does not write."""
+    for folder in (*layout.owned_folders(name), layout.baseline_dir(name)):
+        for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
+            relative = path.relative_to(root)
+            if path.is_file() and relative not in keep and relative.name not in SECRET_FILES:
+                changes.delete(relative)
 
 
 def _refuse_existing(config: WorkspaceConfig, name: str) -> None:
     if name in config.providers:
         raise ProviderExists(
-            f"provider {name!r} exists already in {config.path}; pick another name"
+            f"provider {name!r} exists already in {config.path}; pick another name, "
+            "or pass --force to replace it"
         )
-    for relative in provider_paths(name)[:2]:
+    for relative in layout.owned_folders(name):
         if (config.root / relative).exists():
             raise ProviderExists(
                 f"{config.root / relative} exists already; pick another name or remove it"
@@ -112,44 +138,16 @@ def _refuse_existing(config: WorkspaceConfig, name: str) -> None:
 def _answers(
     config: WorkspaceConfig, name: str, preset: str, data: dict[str, Any]
 ) -> dict[str, Any]:
-    answers: dict[str, Any] = {"default_port": next_free_port(config), **data}
+    others = {p.port for n, p in config.providers.items() if p.port and n != name}
+    answers: dict[str, Any] = {"default_port": next_free_port(config, others), **data}
     answers.update(provider_name=name, preset=preset)
     if "port" in data:
         try:
             port = int(data["port"])
         except (TypeError, ValueError):
             raise UserError(f"port must be a number, not {data['port']!r}") from None
-        taken = sorted(n for n, p in config.providers.items() if p.port == port)
+        taken = sorted(n for n, p in config.providers.items() if p.port == port and n != name)
         if taken:
             raise UserError(f"port {port} is used by {', '.join(taken)}; pick another port")
         answers["port"] = port
     return answers
-
-
-def _check_python(rendered: Path) -> None:
-    for source in sorted(rendered.rglob("*.py")):
-        try:
-            compile(source.read_text(encoding="utf-8"), str(source), "exec")
-        except SyntaxError as exc:
-            relative = source.relative_to(rendered)
-            raise GenerationError(
-                f"the template produced invalid Python in {relative}:{exc.lineno}: {exc.msg}"
-            ) from None
-
-
-def _make_parents(folder: Path, root: Path, created: list[Path]) -> None:
-    missing = []
-    while not folder.exists() and folder != root:
-        missing.append(folder)
-        folder = folder.parent
-    for path in reversed(missing):
-        path.mkdir()
-        created.append(path)
-
-
-def _remove(paths: list[Path]) -> None:
-    for path in reversed(paths):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)

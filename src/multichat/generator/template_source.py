@@ -8,6 +8,7 @@ latest tag), so from a checkout the two are staged into a scratch folder and ren
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -20,8 +21,21 @@ _PACKAGED = Path(__file__).resolve().parent.parent / "_template"
 _CHECKOUT = Path(__file__).resolve().parents[3]
 
 
+TEMPLATE_ENV = "MULTICHAT_TEMPLATE"
+
+
 def template_root() -> Path:
-    """The folder that holds ``copier.yml`` and ``template/``."""
+    """The folder that holds ``copier.yml`` and ``template/``.
+
+    ``MULTICHAT_TEMPLATE`` points elsewhere: for template development, and for tests that
+    generate with an older revision of the template.
+    """
+    override = os.environ.get(TEMPLATE_ENV)
+    if override:
+        root = Path(override).expanduser()
+        if not (root / "copier.yml").is_file():
+            raise GenerationError(f"{TEMPLATE_ENV}={override} has no copier.yml")
+        return root
     for candidate in (_PACKAGED, _CHECKOUT):
         if (candidate / "copier.yml").is_file() and (candidate / "template").is_dir():
             return candidate

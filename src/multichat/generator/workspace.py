@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,13 @@ def default_workspace_name(folder: Path) -> str:
     return slug or "my-chats"
 
 
-def create_workspace(folder: Path, data: dict[str, Any] | None = None) -> CreatedWorkspace:
-    """Render a workspace into ``folder``, which must not exist yet or be empty."""
+def create_workspace(
+    folder: Path, data: dict[str, Any] | None = None, *, dry_run: bool = False
+) -> CreatedWorkspace:
+    """Render a workspace into ``folder``, which must not exist yet or be empty.
+
+    A new folder appears whole: the workspace is assembled beside it and renamed into place.
+    """
     folder = folder.expanduser().absolute()
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} is a file; pick a folder name for the workspace")
@@ -52,23 +58,34 @@ def create_workspace(folder: Path, data: dict[str, Any] | None = None) -> Create
     }
     with render("workspace", answers, defaults=True) as rendered:
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
-        created_here = not folder.exists()
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            for entry in rendered.iterdir():
-                shutil.move(str(entry), str(folder / entry.name))
-        except BaseException:
-            _undo(folder, created_here)
-            raise
+        if not dry_run:
+            _move_into_place(rendered, folder)
     return CreatedWorkspace(root=folder, files=[folder / f for f in files])
 
 
-def _undo(folder: Path, created_here: bool) -> None:
-    if created_here:
-        shutil.rmtree(folder, ignore_errors=True)
-    else:
-        for entry in folder.iterdir():
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+def _move_into_place(rendered: Path, folder: Path) -> None:
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        try:
+            shutil.copytree(rendered, staging, dirs_exist_ok=True)
+            staging.rename(folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return
+    try:
+        for entry in rendered.iterdir():
+            shutil.move(str(entry), str(folder / entry.name))
+    except BaseException:
+        _undo(folder)
+        raise
+
+
+def _undo(folder: Path) -> None:
+    """Empty ``folder`` again (it was empty before ``init``)."""
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)

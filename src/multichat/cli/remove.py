@@ -1,0 +1,67 @@
+"""``multichat remove provider NAME``: delete a provider's files and its config entry."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from multichat.cli.options import ConfigOption
+from multichat.errors import UserError
+
+if TYPE_CHECKING:
+    from multichat.generator.remove import RemovalPlan
+
+remove_app = typer.Typer(help="Remove generated code from the workspace.", no_args_is_help=True)
+
+
+@remove_app.command("provider")
+def provider(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to remove.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; also delete token and credentials.")
+    ] = False,
+    keep_token: Annotated[
+        bool, typer.Option("--keep-token", help="Never delete the token or credentials files.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also delete files you added in its folders.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be deleted; change nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Delete src/providers/NAME, its tests, answers and baseline, and its config entry."""
+    from multichat.generator.names import validate_provider_name
+
+    validate_provider_name(name)
+    from multichat.generator.remove import remove_provider
+
+    def confirm(plan: RemovalPlan) -> bool:
+        typer.echo(plan.changes.describe())
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise UserError("not a terminal, so nothing was removed: confirm with --yes")
+        return typer.confirm(f"Remove provider {name}?", default=False)
+
+    plan = remove_provider(
+        config,
+        name,
+        delete_secrets=yes and not keep_token,
+        force=force,
+        dry_run=dry_run,
+        confirm=confirm,
+    )
+    if dry_run:
+        typer.echo(plan.changes.describe())
+        typer.echo("(dry run: nothing was changed)")
+        return
+    if not plan.applied:
+        typer.echo("Nothing was removed.")
+        raise typer.Exit(1)
+    typer.echo(f"Removed provider {name}.")
+    for kept in plan.kept_secrets:
+        typer.echo(f"  kept {kept} (delete it yourself, or use --yes without --keep-token)")
