@@ -1,9 +1,25 @@
 """The ``multichat`` command line: Typer commands, one module per command group.
 
-This is the only place that turns :class:`multichat.errors.MultichatError` into a line on
-stderr and an exit code.
+``multichat.cli.main`` is the only place that turns :class:`multichat.errors.MultichatError`
+into a line on stderr and an exit code. ``--version`` is answered here, before Typer loads.
 """
 
-from multichat.cli.main import main
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        from multichat import __version__
+
+        print(f"multichat {__version__}")
+        return
+    from multichat.cli.main import main as run
+
+    run(argv)
+
 
 __all__ = ["main"]
