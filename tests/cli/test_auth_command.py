@@ -17,7 +17,7 @@ from fastmcp.exceptions import ToolError
 from helpers import CLIENT_SECRET, MULTICHAT, run_cli
 
 from multichat.runtime import build_server, load_config
-from multichat.runtime.provider_auth import reset_provider_auth
+from multichat.runtime.token_access import reset_provider_auth
 
 
 def _start(*args: str, cwd: Path) -> subprocess.Popen[str]:

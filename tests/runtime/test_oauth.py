@@ -30,7 +30,7 @@ from multichat.runtime.oauth import (
     load_client_credentials,
     resolve_settings,
 )
-from multichat.runtime.provider_auth import reset_provider_auth
+from multichat.runtime.token_access import reset_provider_auth
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import multichat.runtime as runtime
 
 # Change this list only on purpose: generated code may import exactly these names.
@@ -63,7 +65,12 @@ def test_star_import_gives_exactly_the_public_names():
 
 
 def test_the_runtime_never_imports_the_cli_copier_or_typer():
-    probe = "import json, sys\nimport multichat.runtime\nprint(json.dumps(sorted(sys.modules)))\n"
+    # Load every public name (they are lazy), then look at what came along.
+    probe = (
+        "import json, sys\nimport multichat.runtime as runtime\n"
+        "[getattr(runtime, name) for name in runtime.__all__]\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
     result = subprocess.run(
         [sys.executable, "-c", probe],
         capture_output=True,
@@ -79,3 +86,30 @@ def test_the_runtime_never_imports_the_cli_copier_or_typer():
     for banned in ("copier", "typer", "multichat.cli", "multichat.generator"):
         offenders = sorted(m for m in loaded if m == banned or m.startswith(f"{banned}."))
         assert offenders == [], f"importing multichat.runtime imported {offenders}"
+
+
+def test_serving_does_not_load_what_only_sign_in_needs(workspace, add_provider):
+    add_provider("alpha")
+    probe = (
+        "import json, sys\n"
+        "from multichat.runtime import build_server, load_config\n"
+        f"build_server(load_config({str(workspace / 'provider-config.yaml')!r}))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(json.loads(result.stdout))
+    assert "src.providers.alpha.mcp_instance" in loaded
+    assert "fastapi" not in loaded
+    assert "authlib" not in loaded
+
+
+def test_every_public_name_resolves_and_unknown_names_fail():
+    import multichat.runtime as runtime
+
+    for name in runtime.__all__:
+        assert getattr(runtime, name) is not None
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = runtime.nope

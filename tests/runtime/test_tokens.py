@@ -12,7 +12,7 @@ import pytest
 from multichat.errors import MultichatError, NotAuthenticated
 from multichat.runtime.config import CONFIG_FILENAME, use_config
 from multichat.runtime.credentials import EXPIRY_SKEW_SECONDS, Credentials
-from multichat.runtime.provider_auth import ProviderAuth, provider_auth
+from multichat.runtime.token_access import ProviderAuth, provider_auth
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 
 ACCESS = "xoxb-access-SECRET-1234"

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
 from multichat.runtime.oauth import AuthorizationFlow, InvalidState
-from multichat.runtime.provider_auth import provider_auth
+from multichat.runtime.token_access import provider_auth
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from fastmcp import FastMCP
 
 from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import ProviderConfig, WorkspaceConfig, use_config
-from multichat.runtime.provider_auth import reset_provider_auth
 from multichat.runtime.registry import ToolRecord, forget_all_tools, registered_tools
+from multichat.runtime.token_access import reset_provider_auth
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.oauth import OAuthFailed, resolve_settings, revoke
-from multichat.runtime.provider_auth import provider_auth
+from multichat.runtime.token_access import provider_auth
 
 LOOPBACK = "127.0.0.1"
 
