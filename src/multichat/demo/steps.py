@@ -59,10 +59,13 @@ def _multichat(*args: str, cwd: Path, timeout: float = COMMAND_TIMEOUT) -> str:
 
 @contextmanager
 def _step(name: str) -> Iterator[None]:
+    """Name the step in whatever fails inside it (each step is a boundary of the demo)."""
     try:
         yield
     except (MultichatError, OSError, subprocess.SubprocessError, TimeoutError) as exc:
         raise DemoStepFailed(f"{name}: {exc}") from exc
+    except Exception as exc:  # an MCP or protocol error must still end as one line, exit 1
+        raise DemoStepFailed(f"{name}: {type(exc).__name__}: {exc}") from exc
 
 
 def run_demo(directory: Path | None, keep: bool, say: Say) -> DemoReport:

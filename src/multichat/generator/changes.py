@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import glob
 import hashlib
 import json
 import os
@@ -138,15 +139,20 @@ class Journal:
         if self.folder.exists():
             shutil.rmtree(self.folder)
         self.folder.mkdir(parents=True)
-        entries = []
-        for number, change in enumerate(changes):
-            backup = None
-            if change.before is not None:
-                backup = f"{number}.bak"
-                source = self.root / change.path
-                shutil.copy2(source, self.folder / backup)
-            entries.append({"path": str(change.path), "backup": backup})
-        _write_atomically(self.index, json.dumps({"changes": entries}).encode("utf-8"), None)
+        try:
+            entries = []
+            for number, change in enumerate(changes):
+                backup = None
+                if change.before is not None:
+                    backup = f"{number}.bak"
+                    source = self.root / change.path
+                    shutil.copy2(source, self.folder / backup)
+                entries.append({"path": str(change.path), "backup": backup})
+            index = json.dumps({"changes": entries}).encode("utf-8")
+            _write_atomically(self.index, index, None)
+        except BaseException:
+            self.finish()  # nothing has changed yet: drop the partial journal
+            raise
 
     def make_parents(self, folder: Path) -> None:
         """Create missing folders, remembering them so a roll-back removes them."""
@@ -154,11 +160,13 @@ class Journal:
         while not folder.exists():
             missing.append(folder)
             folder = folder.parent
+        if not missing:
+            return
+        # recorded before they exist: a kill between mkdir and the record would orphan them
+        self.created_dirs.extend(reversed(missing))
+        self._save_dirs()
         for path in reversed(missing):
             path.mkdir()
-            self.created_dirs.append(path)
-        if missing:
-            self._save_dirs()
 
     def _save_dirs(self) -> None:
         data = json.loads(self.index.read_text(encoding="utf-8"))
@@ -170,6 +178,7 @@ class Journal:
         data = json.loads(self.index.read_text(encoding="utf-8"))
         for entry in reversed(data["changes"]):
             target = self.root / entry["path"]
+            _remove_temporaries(target)
             if entry["backup"] is None:
                 target.unlink(missing_ok=True)
             else:
@@ -230,6 +239,13 @@ def _read(path: Path) -> bytes | None:
         return path.read_bytes()
     except FileNotFoundError:
         return None
+
+
+def _remove_temporaries(path: Path) -> None:
+    """Delete what a killed :func:`_write_atomically` of ``path`` left beside it."""
+    if path.parent.is_dir():
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
+            leftover.unlink(missing_ok=True)
 
 
 def _write_atomically(path: Path, content: bytes, mode: int | None) -> None:

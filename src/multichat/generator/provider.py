@@ -103,6 +103,8 @@ def plan_new_provider(
             _plan_replacement(changes, root, name, set(files))
         for relative in files:
             secret = relative.name in SECRET_FILES
+            if secret and (root / relative).exists():
+                continue  # --force keeps the user's token and credentials (and never prints them)
             changes.create(relative, (rendered / relative).read_bytes(), 0o600 if secret else None)
         for relative in files:
             if relative.name not in SECRET_FILES and relative != layout.answers_file(name):

@@ -80,7 +80,9 @@ class _RetryAfterOrBackoff:
     def __init__(self, policy: RetryPolicy) -> None:
         self._cap = policy.max_retry_after
         self._backoff = wait_exponential_jitter(
-            initial=policy.initial_backoff, max=policy.max_backoff
+            multiplier=policy.initial_backoff,
+            max=policy.max_backoff,
+            jitter=policy.initial_backoff,
         )
 
     def __call__(self, state: RetryCallState) -> float:

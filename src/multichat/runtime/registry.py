@@ -79,12 +79,11 @@ def forget_all_tools() -> None:
 
 
 def _definition_site(function: Callable[..., Any]) -> str:
-    try:
-        file = inspect.getsourcefile(function) or "?"
-        line = inspect.getsourcelines(function)[1]
-    except (OSError, TypeError):
+    """``file:line`` of a function, from its code object (no source file is read)."""
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None:
         return f"{function.__module__}.{function.__qualname__}"
-    return f"{file}:{line}"
+    return f"{code.co_filename}:{code.co_firstlineno}"
 
 
 def _annotations(

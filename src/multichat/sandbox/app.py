@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import secrets
 import shutil
@@ -123,6 +124,7 @@ def create_app(
     app.state.db_path = db.path
     app.state.settings = SandboxSettings(token_ttl=token_ttl, code_ttl=code_ttl)
     app.state.admin_token = admin_token or secrets.token_urlsafe(24)
+    app.state.token_requests = collections.Counter()
     install_faults(app, faults)
     _install_error_handlers(app)
     app.include_router(oauth_server.router)

@@ -212,9 +212,11 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
 def token(request: Request, form: Form) -> JSONResponse:
     """Exchange an authorization code (with its PKCE verifier) or a refresh token for tokens."""
     db, settings = db_of(request), settings_of(request)
+    grant_type = form.get("grant_type")
+    # Requests per grant type, answered or not: benchmarks and tests count refreshes here.
+    request.app.state.token_requests[str(grant_type)] += 1
     try:
         client = oauth_store.authenticate_client(db, *_client_credentials(request, form))
-        grant_type = form.get("grant_type")
         ttl = {"token_ttl": settings.token_ttl, "refresh_ttl": settings.refresh_ttl}
         if grant_type == "authorization_code":
             body = oauth_store.redeem_code(
