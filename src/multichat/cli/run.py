@@ -36,6 +36,10 @@ def run(
     ] = "WARNING",
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
+    from multichat.generator.names import validate_provider_name
+
+    for name in provider or []:
+        validate_provider_name(name)  # the rule of `new provider`, before the runtime loads
     from multichat.runtime import build_server, configure_logging, run_server
 
     configure_logging(log_level.upper())
