@@ -275,7 +275,7 @@ def test_providers_must_be_a_mapping(tmp_path):
 
     message = str(config_error(path))
 
-    assert message.startswith(f"{path.resolve()}:3: ")
+    assert message.startswith(f"{path.resolve()}:3:1: ")
     assert "`providers` must be a mapping" in message
 
 

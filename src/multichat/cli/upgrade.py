@@ -20,7 +20,7 @@ def _upgrade(config: ConfigOption, names: list[str], dry_run: bool) -> None:
     conflicts = 0
     for name in names:
         plan = upgrade_provider(config, name, dry_run=dry_run)
-        if not plan.changes.changes:
+        if not plan.changes.changes and not plan.conflicts:
             typer.echo(f"{name}: up to date")
             continue
         typer.echo(f"{name}:")
@@ -32,8 +32,9 @@ def _upgrade(config: ConfigOption, names: list[str], dry_run: bool) -> None:
         conflicts += len(plan.conflicts)
     if dry_run:
         typer.echo("(dry run: nothing was changed)")
+        return
     if conflicts:
-        typer.echo(f"{conflicts} file(s) with conflicts", err=True)
+        typer.echo(f"{conflicts} file(s) with conflicts to resolve", err=True)
         raise typer.Exit(1)
 
 

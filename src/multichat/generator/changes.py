@@ -58,8 +58,10 @@ class ChangeSet:
     changes: list[FileChange] = field(default_factory=list)
 
     def create(self, path: Path, content: bytes, mode: int | None = None) -> None:
-        """Add a file that must not exist yet (or replace it, if it does)."""
-        self.changes.append(FileChange(path, _read(self.root / path), content, mode))
+        """Add a file (or replace it, if it exists with other content)."""
+        before = _read(self.root / path)
+        if before != content:
+            self.changes.append(FileChange(path, before, content, mode))
 
     def write(self, path: Path, content: bytes) -> None:
         """Set a file's content, whether or not it exists; no-op if unchanged."""

@@ -13,7 +13,7 @@ from typing import Any
 from multichat.errors import ProviderExists, UserError
 from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
-from multichat.generator.config_edit import add_provider_entry, remove_provider_entry
+from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.names import validate_provider_name
 from multichat.generator.template_source import render
@@ -92,15 +92,18 @@ def plan_new_provider(
         fragment = rendered / f"{name}.provider-config.yaml"
         entry_text = fragment.read_text(encoding="utf-8")
         fragment.unlink()
-        base_text = original
-        if force and name in config.providers:
-            base_text = remove_provider_entry(original, config.path, name)
-        updated = add_provider_entry(base_text, config.path, name, entry_text)
+        # Under --force an existing entry stays as the user has it (their OAuth endpoints,
+        # scopes, read_only...): only the code is regenerated.
+        keep_entry = force and name in config.providers
+        updated = (
+            original if keep_entry else add_provider_entry(original, config.path, name, entry_text)
+        )
         check_rendered_provider(rendered, layout.package_dir(name))
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
         changes = ChangeSet(root)
         if force:
-            _plan_replacement(changes, root, name, set(files))
+            baseline = {layout.baseline_dir(name) / f for f in files}
+            _plan_replacement(changes, root, name, set(files) | baseline)
         for relative in files:
             secret = relative.name in SECRET_FILES
             if secret and (root / relative).exists():
@@ -112,7 +115,8 @@ def plan_new_provider(
                     layout.baseline_dir(name) / relative, (rendered / relative).read_bytes()
                 )
     changes.write(relative_config, updated.encode("utf-8"))
-    return changes, [root / f for f in files]
+    written = {change.path for change in changes.changes}
+    return changes, [root / f for f in files if f in written]
 
 
 def _plan_replacement(changes: ChangeSet, root: Path, name: str, keep: set[Path]) -> None:

@@ -85,13 +85,17 @@ def render(
                 skip_tasks=True,
             )
         except (CopierError, ValueError) as exc:
-            raise GenerationError(f"the template did not render: {_first_line(exc)}") from None
+            raise GenerationError(
+                f"the template did not render: {_first_line(exc)}; nothing was written"
+            ) from None
         except KeyboardInterrupt:
             raise
         except MultichatError:
             raise
         except Exception as exc:  # copier and jinja raise many types; report one line
-            raise GenerationError(f"the template did not render: {_first_line(exc)}") from None
+            raise GenerationError(
+                f"the template did not render: {_first_line(exc)}; nothing was written"
+            ) from None
         _record_source(Path(out))
         yield Path(out)
 

@@ -25,6 +25,8 @@ from multichat.generator.provider import SECRET_FILES
 from multichat.generator.template_source import render
 from multichat.runtime.config import WorkspaceConfig, load_config
 
+CONFLICT_MARK = b"\n<<<<<<< yours\n"
+
 
 @dataclass
 class UpgradePlan:
@@ -81,6 +83,14 @@ def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
             plan.changes.delete(baseline_path)
     if new_answers is not None:
         plan.changes.write(layout.answers_file(name), new_answers)
+    pending = {change.path: change.after for change in plan.changes.changes}
+    for folder in layout.owned_folders(name):
+        for path in sorted((root / folder).rglob("*.py")) if (root / folder).is_dir() else []:
+            relative = path.relative_to(root)
+            content = pending.get(relative, path.read_bytes())
+            if relative not in plan.conflicts and content and CONFLICT_MARK in content:
+                plan.conflicts.append(relative)
+                plan.notes.append(f"{relative} still has conflict markers from an earlier upgrade")
     return plan
 
 

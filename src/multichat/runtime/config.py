@@ -188,8 +188,12 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         raise ConfigError(f"{path}:1: the file must be a mapping with a `providers:` key")
     providers = document.get("providers")
     if providers is not None and not isinstance(providers, Mapping):
-        line = _line_of(document, ("providers",))
-        raise ConfigError(f"{path}:{line}: `providers` must be a mapping of name to settings")
+        line, column = (
+            document.lc.key("providers") if isinstance(document, CommentedBase) else (0, 0)
+        )
+        raise ConfigError(
+            f"{path}:{line + 1}:{column + 1}: `providers` must be a mapping of name to settings"
+        )
     try:
         parsed = _ConfigFile.model_validate(to_plain(document))
     except ValidationError as exc:
