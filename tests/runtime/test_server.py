@@ -231,3 +231,52 @@ async def test_switching_workspaces_in_one_process(workspace, add_provider, tmp_
     names, display = await serve(workspace)
     assert display == "First Alpha"
     assert "alpha_only_in_second" not in names
+
+
+DIRECT_COMPONENTS = '''\
+"""A tool and a resource added straight on the provider's FastMCP, bypassing ``tool``."""
+
+from ..mcp_instance import mcp
+
+
+@mcp.tool
+def raw_tool() -> str:
+    """Registered without the provider's decorator."""
+    return "raw"
+
+
+@mcp.resource("notes://today")
+def notes() -> str:
+    """A resource of the provider."""
+    return "today's notes"
+'''
+
+
+async def test_a_provider_with_other_components_is_served_whole(workspace, add_provider):
+    add_provider("alpha")
+    folder = add_provider("beta")
+    (folder / "tools" / "direct.py").write_text(DIRECT_COMPONENTS)
+    set_keys(workspace, "beta", read_only=True)
+    server, report = build_server(config_of(workspace))
+    assert report.failures == []
+    async with Client(server) as client:
+        names = {tool.name for tool in await client.list_tools()}
+        resources = [str(resource.uri) for resource in await client.list_resources()]
+        with pytest.raises(ToolError, match="Unknown tool"):
+            await client.call_tool("beta_raw_tool", {})
+    # beta is mounted (it has a resource and an undecorated tool): all of it is served, and
+    # read_only hides the undecorated tool too (nothing marks it read-only)
+    assert "beta_provider_info" in names
+    assert "beta_raw_tool" not in names
+    assert any("notes" in uri for uri in resources)
+    # alpha, made only of decorated tools, is served flat with the same names
+    assert {"alpha_provider_info", "alpha_whoami"} <= names
+
+
+async def test_an_undecorated_tool_is_served_when_not_read_only(workspace, add_provider):
+    folder = add_provider("beta")
+    (folder / "tools" / "direct.py").write_text(DIRECT_COMPONENTS)
+    server, _ = build_server(config_of(workspace))
+    async with Client(server) as client:
+        result = await client.call_tool("beta_raw_tool", {})
+    assert result.data == "raw"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Literal
 
 from fastmcp import FastMCP
+from fastmcp.tools import Tool
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
@@ -22,33 +23,66 @@ INSTRUCTIONS = (
 )
 
 
-def hidden_tools(provider: LoadedProvider) -> set[str]:
-    """Tools the provider's config hides: writers under ``read_only``, those not enabled."""
+def hidden_tools(provider: LoadedProvider, names: Iterable[str] | None = None) -> set[str]:
+    """Tools the provider's config hides: writers under ``read_only``, those not enabled.
+
+    ``names`` are all the provider's tool names (by default the decorated ones); a tool the
+    registry does not know as read-only counts as writing.
+    """
+    every = set(provider.tools) if names is None else set(names)
     hidden: set[str] = set()
     if provider.config.read_only:
-        hidden |= {name for name, record in provider.tools.items() if not record.read_only}
+        known = provider.tools
+        hidden |= {name for name in every if name not in known or not known[name].read_only}
     enabled = provider.config.enabled_tools
     if enabled is not None:
-        hidden |= {name for name in provider.tools if name not in enabled}
+        hidden |= {name for name in every if name not in enabled}
     return hidden
 
 
 def build_server(
     config: WorkspaceConfig, providers: Iterable[str] | None = None
 ) -> tuple[FastMCP[Any], LoadReport]:
-    """Load providers and mount each under its name; failures are in the report, not raised."""
+    """Load providers and serve each one's tools as ``NAME_tool``; failures are in the report."""
     report = load_providers(config, providers)
-    server: FastMCP[Any] = FastMCP(
-        "multichat",
-        instructions=INSTRUCTIONS,
-        version=__version__,
-    )
+    server: FastMCP[Any] = FastMCP("multichat", instructions=INSTRUCTIONS, version=__version__)
     for name, provider in report.providers.items():
+        hidden = hidden_tools(provider)
+        tools = registered_components(provider)
+        if tools is not None:
+            for tool in tools:
+                if tool.name not in hidden:
+                    server.add_tool(tool.model_copy(update={"name": f"{name}_{tool.name}"}))
+            continue
         server.mount(provider.mcp, namespace=name)
-        hidden = {f"{name}_{tool}" for tool in hidden_tools(provider)}
+        hidden = hidden_tools(provider, _all_tool_names(provider))
         if hidden:
-            server.disable(names=hidden)
+            server.disable(names={f"{name}_{tool}" for tool in hidden})
     return server, report
+
+
+def _all_tool_names(provider: LoadedProvider) -> set[str]:
+    components = getattr(provider.mcp.local_provider, "_components", None)
+    if not isinstance(components, dict):
+        return set(provider.tools)
+    return {c.name for c in components.values() if isinstance(c, Tool)} | set(provider.tools)
+
+
+def registered_components(provider: LoadedProvider) -> list[Tool] | None:
+    """The provider's tools, when tools made by its ``tool`` decorator are all it has.
+
+    Those are copied onto the main server under their namespaced names: a mounted server costs
+    every call a second trip through FastMCP's provider chain (about a third more time per call,
+    measured in bench/). A provider with anything else (resources, prompts, tools added
+    another way) is mounted whole instead, so nothing of it is lost.
+    """
+    components = getattr(provider.mcp.local_provider, "_components", None)
+    if not isinstance(components, dict):
+        return None
+    tools = [c for c in components.values() if isinstance(c, Tool)]
+    if len(tools) != len(components) or {t.name for t in tools} != set(provider.tools):
+        return None
+    return tools
 
 
 def run_server(

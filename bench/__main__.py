@@ -1,0 +1,74 @@
+"""``uv run python -m bench [--quick] [--json FILE] [--only NAME ...] [--write-docs]``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from bench.cases import CASES
+from bench.harness import Result, format_table, machine
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="one round each (for tests)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per benchmark")
+    parser.add_argument("--only", action="append", choices=sorted(CASES), help="run only these")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOCS.name}")
+    args = parser.parse_args(argv)
+    rounds = 1 if args.quick else args.rounds
+    results: list[Result] = []
+    failed: list[str] = []
+    started = time.monotonic()
+    for name in args.only or list(CASES):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        try:
+            results.extend(CASES[name](rounds))
+        except Exception:  # one broken benchmark must not hide the others' figures
+            traceback.print_exc()
+            failed.append(name)
+    table = format_table(results)
+    header = f"{machine()}; {rounds} round(s) each; {time.monotonic() - started:.0f} s in all"
+    print(header)
+    print(table)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "machine": machine(),
+                    "rounds": rounds,
+                    "results": [r.as_dict() for r in results],
+                    "errors": failed,
+                },
+                indent=2,
+            )
+        )
+    if args.write_docs:
+        _write_docs(header, table)
+    if failed:
+        print(f"benchmarks that did not run: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _write_docs(header: str, table: str) -> None:
+    today = datetime.date.today().isoformat()
+    DOCS.write_text(
+        "# Performance\n\n"
+        "Every figure is measured next to its baseline in the same run (alternating rounds,\n"
+        "median with min-max), so ratios hold across machines. Regenerate with\n"
+        "`uv run python -m bench --write-docs`.\n\n"
+        f"Last run {today} on {header}.\n\n{table}\n"
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,614 @@
+"""The benchmarks. Each returns :class:`Result` rows; ``rounds`` is small in ``--quick`` mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import workspaces as ws
+from bench.harness import Result, Stats, alternate, peak_rss_kib, timed_process
+
+
+def _ratio_result(
+    name: str,
+    measure: str,
+    ours: list[float],
+    base: list[float],
+    ratios: list[float],
+    label: str,
+    limit: float,
+    unit: str = "s",
+) -> Result:
+    ratio = Stats.of(ratios)
+    return Result(
+        name,
+        measure,
+        unit,
+        Stats.of(ours),
+        Stats.of(base),
+        label,
+        ratio,
+        f"<= {limit}x",
+        ratio.median <= limit,
+        note=f"{limit / ratio.median:.1f}x under the limit"
+        if ratio.median <= limit
+        else f"{ratio.median / limit:.2f}x over",
+    )
+
+
+# ---- start-up of the CLI ---------------------------------------------------------------------
+
+
+def cli_help(rounds: int) -> list[Result]:
+    ours, base, ratios = alternate(
+        lambda: timed_process([ws.MULTICHAT, "--help"])[0],
+        lambda: timed_process([ws.FASTMCP, "--help"])[0],
+        rounds,
+    )
+    return [
+        _ratio_result(
+            "help", "`multichat --help`, cold process", ours, base, ratios, "`fastmcp --help`", 0.15
+        )
+    ]
+
+
+def cli_version(rounds: int) -> list[Result]:
+    ours, base, ratios = alternate(
+        lambda: timed_process([ws.MULTICHAT, "--version"])[0],
+        lambda: timed_process([sys.executable, "-c", "pass"])[0],
+        rounds,
+    )
+    return [
+        _ratio_result(
+            "version", "`multichat --version`", ours, base, ratios, "`python -c pass`", 3.0
+        )
+    ]
+
+
+# ---- generating ------------------------------------------------------------------------------
+
+
+def new_provider(rounds: int) -> list[Result]:
+    root = ws.scratch("generate")
+    template = ws.staged_template(root / "template")
+    ws.workspace(root / "base", [])
+    counter = iter(range(10_000))
+
+    def fresh() -> Path:
+        target = root / f"ws{next(counter)}"
+        shutil.copytree(root / "base", target)
+        return target
+
+    def ours() -> float:
+        target = fresh()
+        return timed_process([ws.MULTICHAT, "new", "provider", "bench", "--defaults"], cwd=target)[
+            0
+        ]
+
+    def copier() -> float:
+        target = fresh()
+        return timed_process(
+            [
+                ws.COPIER,
+                "copy",
+                "--defaults",
+                "--overwrite",
+                "--quiet",
+                "--data",
+                "kind=provider",
+                "--data",
+                "provider_name=bench",
+                str(template),
+                str(target),
+            ],
+            cwd=target,
+        )[0]
+
+    try:
+        a, b, ratios = alternate(ours, copier, rounds)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        _ratio_result(
+            "new_provider",
+            "`multichat new provider X --defaults`",
+            a,
+            b,
+            ratios,
+            "plain `copier copy`, same template and answers",
+            1.2,
+        )
+    ]
+
+
+# ---- serving ---------------------------------------------------------------------------------
+
+
+def _initialize_and_list(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+    """Seconds from spawn to the tools/list answer, the tool count, and peak RSS (KiB)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "bench", "version": "1"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}},
+    ]
+    try:
+        for message in messages:
+            process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+        tools = -1
+        while True:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{' '.join(argv)} closed stdout before answering tools/list")
+            answer = json.loads(line)
+            if answer.get("id") == 2:
+                tools = len(answer["result"]["tools"])
+                break
+        elapsed = time.perf_counter() - started
+        rss = peak_rss_kib(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    return elapsed, tools, rss
+
+
+def stdio_start(rounds: int) -> list[Result]:
+    root = ws.scratch("stdio")
+    workspace = ws.workspace(root / "one", ["alpha"])
+    ws.add_echo_tool(workspace, "alpha")
+    bare = ws.bare_server(root / "bare")
+    ours_rss: list[int] = []
+    base_rss: list[int] = []
+
+    def ours() -> float:
+        elapsed, tools, rss = _initialize_and_list([ws.MULTICHAT, "run"], workspace)
+        assert tools == 3, tools
+        ours_rss.append(rss)
+        return elapsed
+
+    def base() -> float:
+        elapsed, tools, rss = _initialize_and_list([sys.executable, str(bare)], bare.parent)
+        assert tools == 3, tools
+        base_rss.append(rss)
+        return elapsed
+
+    try:
+        a, b, ratios = alternate(ours, base, rounds)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    result = _ratio_result(
+        "stdio_start",
+        "stdio start to first `tools/list` answer, 1 provider",
+        a,
+        b,
+        ratios,
+        "bare FastMCP server, same 3 tools",
+        1.1,
+    )
+    memory = Result(
+        "memory_run_1",
+        "peak RSS of `multichat run`, 1 provider",
+        "KiB",
+        Stats.of([float(v) for v in ours_rss]),
+        Stats.of([float(v) for v in base_rss]),
+        "bare FastMCP server",
+        target="report",
+    )
+    return [result, memory]
+
+
+def stdio_start_50(rounds: int) -> list[Result]:
+    root = ws.scratch("stdio50")
+    one = ws.workspace(root / "one", ["chat"], preset="sandbox")
+    fifty = root / "fifty"
+    shutil.copytree(one, fifty)
+    ws.clone_provider(fifty, "chat", 49)
+    rss50: list[int] = []
+    counts: dict[str, int] = {}
+
+    def run(folder: Path, key: str, memory: list[int] | None) -> Callable[[], float]:
+        def measure() -> float:
+            elapsed, tools, rss = _initialize_and_list([ws.MULTICHAT, "run"], folder)
+            counts[key] = tools
+            if memory is not None:
+                memory.append(rss)
+            return elapsed
+
+        return measure
+
+    try:
+        a, b, ratios = alternate(run(fifty, "50", rss50), run(one, "1", None), rounds)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    ours = Stats.of(a)
+    per_provider = (ours.median - Stats.of(b).median) / 49
+    return [
+        Result(
+            "stdio_start_50",
+            f"the same with 50 providers ({counts.get('50')} tools)",
+            "s",
+            ours,
+            Stats.of(b),
+            f"1 provider ({counts.get('1')} tools)",
+            Stats.of(ratios),
+            "<= 2 s here; linear",
+            ours.median <= 2.0,
+            note=f"{per_provider * 1000:.1f} ms per extra provider",
+        ),
+        Result(
+            "memory_run_50",
+            "peak RSS of `multichat run`, 50 providers",
+            "KiB",
+            Stats.of([float(v) for v in rss50]),
+            target="report",
+        ),
+    ]
+
+
+def tools_call(rounds: int) -> list[Result]:
+    from fastmcp import Client, FastMCP
+
+    from multichat.runtime import build_server, load_config
+
+    root = ws.scratch("calls")
+    workspace = ws.workspace(root / "ws", ["alpha"])
+    ws.add_echo_tool(workspace, "alpha")
+    config = load_config(workspace / "provider-config.yaml")
+    ours_server, _ = build_server(config, ["alpha"])
+    bare: FastMCP[Any] = FastMCP("bare")
+
+    @bare.tool
+    def echo(text: str) -> str:
+        """Return text unchanged."""
+        return text
+
+    calls = 300 if rounds > 1 else 50
+
+    async def throughput(server: Any, tool: str) -> float:
+        async with Client(server) as client:
+            await client.call_tool(tool, {"text": "x"})
+            started = time.perf_counter()
+            for _ in range(calls):
+                await client.call_tool(tool, {"text": "hello"})
+            return (time.perf_counter() - started) / calls
+
+    try:
+        a, b, ratios = alternate(
+            lambda: asyncio.run(throughput(ours_server, "alpha_echo")),
+            lambda: asyncio.run(throughput(bare, "echo")),
+            rounds,
+        )
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    speed = Stats.of([1 / r for r in ratios])
+    return [
+        Result(
+            "tools_call",
+            "in-memory `tools/call` throughput (time per call)",
+            "s",
+            Stats.of(a),
+            Stats.of(b),
+            "bare FastMCP, same tool",
+            speed,
+            ">= 0.9x throughput",
+            speed.median >= 0.9,
+            note=f"{speed.median:.2f}x the bare server's calls/s",
+        )
+    ]
+
+
+# ---- credentials -----------------------------------------------------------------------------
+
+
+def warm_credentials(rounds: int) -> list[Result]:
+    from multichat.runtime import load_config, provider_auth
+    from multichat.runtime.loader import activate_workspace
+
+    root = ws.scratch("creds")
+    workspace = ws.workspace(root / "ws", ["alpha"])
+    activate_workspace(load_config(workspace / "provider-config.yaml"))
+    auth = provider_auth("alpha")
+    auth.save_credentials({"access_token": "a" * 40, "expires_at": time.time() + 3600})
+    auth.forget()
+    assert auth.get_credentials() is not None  # warm it: one read from disk
+    calls = 200_000 if rounds > 1 else 20_000
+    table = {"alpha": object()}
+    opened: list[str] = []
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            opened.append(str(args[0]))
+
+    def ours() -> float:
+        get = auth.get_credentials
+        started = time.perf_counter()
+        for _ in range(calls):
+            get()
+        return (time.perf_counter() - started) / calls
+
+    def lookup() -> float:
+        started = time.perf_counter()
+        for _ in range(calls):
+            table["alpha"]
+        return (time.perf_counter() - started) / calls
+
+    sys.addaudithook(audit)
+    watching = len(opened)
+    a, b, ratios = alternate(ours, lookup, rounds)
+    reads = len(opened) - watching
+    shutil.rmtree(root, ignore_errors=True)
+    median = Stats.of(a).median
+    return [
+        Result(
+            "warm_credentials",
+            "warm `get_credentials()`",
+            "s",
+            Stats.of(a),
+            Stats.of(b),
+            "a dict lookup",
+            Stats.of(ratios),
+            "<= 2 µs, zero file reads",
+            median <= 2e-6 and reads == 0,
+            note=f"{reads} file opens in {calls * (rounds + 1):,} calls",
+        )
+    ]
+
+
+# ---- refresh, fan-out and paging against the sandbox -----------------------------------------
+
+REFRESHER = r"""
+import asyncio, sys, time
+from fastmcp import Client
+from multichat.runtime import build_server, load_config
+config = load_config(sys.argv[1])
+start_at = float(sys.argv[2])
+server, report = build_server(config, ["chat"])
+async def main():
+    async with Client(server) as client:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        calls = [client.call_tool("chat_list_users", {"limit": 5}) for _ in range(50)]
+        results = await asyncio.gather(*calls)
+    print(sum(1 for r in results if not r.is_error))
+asyncio.run(main())
+"""
+
+
+def _sandbox_workspace(root: Path, sandbox: Any, user: str = "U01") -> Path:
+    from multichat.sandbox import issue_tokens
+
+    workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
+    tokens = issue_tokens(
+        sandbox.app.state.db, "multichat-sandbox", user, ["chat:read", "chat:write", "users:read"]
+    )
+    token = {**tokens, "expires_at": time.time() + 3600}
+    (workspace / "src/providers/chat/token.json").write_text(json.dumps(token))
+    return workspace
+
+
+def refresh_once(rounds: int) -> list[Result]:
+    from multichat.sandbox import SandboxServer
+
+    root = ws.scratch("refresh")
+    counts: list[float] = []
+    with SandboxServer() as sandbox:
+        workspace = _sandbox_workspace(root, sandbox)
+        token_file = workspace / "src/providers/chat/token.json"
+        for _ in range(max(1, rounds // 2)):
+            token = json.loads(token_file.read_text())
+            token["expires_at"] = time.time() - 10
+            token_file.write_text(json.dumps(token))
+            before = sandbox.app.state.token_requests["refresh_token"]
+            start_at = str(time.time() + 4.0)
+            processes = [
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        REFRESHER,
+                        str(workspace / "provider-config.yaml"),
+                        start_at,
+                    ],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for _ in range(4)
+            ]
+            answered = sum(int(p.communicate(timeout=120)[0].strip() or 0) for p in processes)
+            assert answered == 200, f"only {answered} of 200 calls succeeded"
+            counts.append(float(sandbox.app.state.token_requests["refresh_token"] - before))
+    shutil.rmtree(root, ignore_errors=True)
+    stats = Stats.of(counts)
+    return [
+        Result(
+            "refresh_once",
+            "expired token, 200 concurrent tool calls across 4 processes",
+            "refresh requests",
+            stats,
+            target="exactly 1",
+            passed=stats.low == stats.high == 1.0,
+            note=f"{len(counts)} round(s)",
+        )
+    ]
+
+
+def catch_up(rounds: int) -> list[Result]:
+    import httpx2
+    from fastmcp import Client
+
+    from multichat.runtime import build_server, load_config
+    from multichat.sandbox import SandboxServer, create_channel, seed_channel, set_faults
+
+    root = ws.scratch("catchup")
+    with SandboxServer() as sandbox:
+        db = sandbox.app.state.db
+        for number in range(14):
+            create_channel(db, f"bench-{number:02d}", members=["ada", "grace", "alan"])
+            seed_channel(db, f"bench-{number:02d}", 8)
+        workspace = _sandbox_workspace(root, sandbox)
+        config = load_config(workspace / "provider-config.yaml")
+        server, _ = build_server(config, ["chat"])
+        token = json.loads((workspace / "src/providers/chat/token.json").read_text())[
+            "access_token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        channels = [
+            c["id"]
+            for c in httpx2.get(
+                f"{sandbox.api_url}/channels", params={"limit": 200}, headers=headers
+            ).json()["items"]
+            if c["is_member"]
+        ]
+        set_faults(sandbox.app, latency_ms=100)
+
+        def ours() -> float:
+            async def call() -> float:
+                async with Client(server) as client:
+                    started = time.perf_counter()
+                    result = await client.call_tool("chat_catch_up", {"per_channel": 3})
+                    elapsed = time.perf_counter() - started
+                    assert result.structured_content["channels_checked"] == len(channels)
+                    return elapsed
+
+            return asyncio.run(call())
+
+        def sequential() -> float:
+            with httpx2.Client(headers=headers) as http:
+                started = time.perf_counter()
+                for channel in channels[:20]:
+                    http.get(f"{sandbox.api_url}/channels/{channel}/messages", params={"limit": 3})
+                return time.perf_counter() - started
+
+        a, b, ratios = alternate(ours, sequential, rounds, warmup=0)
+    shutil.rmtree(root, ignore_errors=True)
+    result = _ratio_result(
+        "catch_up",
+        f"`catch_up` over {len(channels)} channels, +100 ms a request",
+        a,
+        b,
+        ratios,
+        "20 sequential requests",
+        0.2,
+    )
+    return [result]
+
+
+def history_10k(rounds: int) -> list[Result]:
+    from multichat.runtime import PlatformClient
+    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
+
+    root = ws.scratch("history")
+    database = root / "sandbox.db"
+    app = create_app(database)
+    channel = create_channel(app.state.db, "bulk")
+    seed_channel(app.state.db, "bulk", 10_000)
+    token = issue_tokens(app.state.db, "multichat-sandbox", "U01", ["chat:read"])["access_token"]
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [ws.MULTICHAT, "sandbox", "--port", str(port), "--db", str(database), "--no-seed"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    rates: list[float] = []
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/")
+
+        async def page_all() -> float:
+            async def bearer() -> str:
+                return token
+
+            async with PlatformClient("bench", f"http://127.0.0.1:{port}/api/v1", bearer) as api:
+                started = time.perf_counter()
+                count = 0
+                async for _ in api.pages(f"channels/{channel}/messages", params={"limit": 200}):
+                    count += 1
+                elapsed = time.perf_counter() - started
+            assert count == 10_000, count
+            return count / elapsed
+
+        for _ in range(max(1, rounds // 2)):
+            rates.append(asyncio.run(page_all()))
+        rss = peak_rss_kib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        Result(
+            "history_10k",
+            "sandbox history of a 10,000-message channel, paged to the end",
+            "messages/s",
+            Stats.of(rates),
+            target="report",
+        ),
+        Result(
+            "memory_sandbox",
+            "peak RSS of the sandbox after paging 10,000 messages",
+            "KiB",
+            Stats.of([float(rss)]),
+            target="report",
+        ),
+    ]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float = 30.0) -> None:
+    import httpx2
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=2)
+            return
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+CASES: dict[str, Callable[[int], list[Result]]] = {
+    "help": cli_help,
+    "version": cli_version,
+    "new_provider": new_provider,
+    "stdio_start": stdio_start,
+    "stdio_start_50": stdio_start_50,
+    "tools_call": tools_call,
+    "warm_credentials": warm_credentials,
+    "refresh_once": refresh_once,
+    "catch_up": catch_up,
+    "history_10k": history_10k,
+}
