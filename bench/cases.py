@@ -459,34 +459,69 @@ def refresh_once(rounds: int) -> list[Result]:
     ]
 
 
+class _SandboxProcess:
+    """``multichat sandbox`` in its own process, as a remote platform would be."""
+
+    def __init__(self, database: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [ws.MULTICHAT, "sandbox", "--port", str(self.port), "--db", str(database)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.admin_token = ""
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            if "admin token:" in line:
+                self.admin_token = line.split("admin token:", 1)[1].split()[0]
+                break
+        _wait_for(f"{self.url}/")
+
+    def faults(self, **settings: Any) -> None:
+        import httpx2
+
+        httpx2.post(
+            f"{self.url}/admin/faults",
+            json=settings,
+            headers={"X-Sandbox-Admin": self.admin_token},
+            timeout=10,
+        ).raise_for_status()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
 def catch_up(rounds: int) -> list[Result]:
     import httpx2
     from fastmcp import Client
 
     from multichat.runtime import build_server, load_config
-    from multichat.sandbox import SandboxServer, create_channel, seed_channel, set_faults
+    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
 
     root = ws.scratch("catchup")
-    with SandboxServer() as sandbox:
-        db = sandbox.app.state.db
-        for number in range(14):
-            create_channel(db, f"bench-{number:02d}", members=["ada", "grace", "alan"])
-            seed_channel(db, f"bench-{number:02d}", 8)
-        workspace = _sandbox_workspace(root, sandbox)
-        config = load_config(workspace / "provider-config.yaml")
-        server, _ = build_server(config, ["chat"])
-        token = json.loads((workspace / "src/providers/chat/token.json").read_text())[
-            "access_token"
-        ]
-        headers = {"Authorization": f"Bearer {token}"}
-        channels = [
-            c["id"]
-            for c in httpx2.get(
-                f"{sandbox.api_url}/channels", params={"limit": 200}, headers=headers
-            ).json()["items"]
-            if c["is_member"]
-        ]
-        set_faults(sandbox.app, latency_ms=100)
+    database = root / "sandbox.db"
+    app = create_app(database)
+    for number in range(14):
+        create_channel(app.state.db, f"bench-{number:02d}", members=["ada", "grace", "alan"])
+        seed_channel(app.state.db, f"bench-{number:02d}", 8)
+    tokens = issue_tokens(
+        app.state.db, "multichat-sandbox", "U01", ["chat:read", "chat:write", "users:read"]
+    )
+    sandbox = _SandboxProcess(database)
+    try:
+        workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
+        token_file = workspace / "src/providers/chat/token.json"
+        token_file.write_text(json.dumps({**tokens, "expires_at": time.time() + 3600}))
+        server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        listed = httpx2.get(
+            f"{sandbox.url}/api/v1/channels", params={"limit": 200}, headers=headers
+        ).json()["items"]
+        channels = [channel["id"] for channel in listed if channel["is_member"]]
+        sandbox.faults(latency_ms=100)
 
         def ours() -> float:
             async def call() -> float:
@@ -503,21 +538,26 @@ def catch_up(rounds: int) -> list[Result]:
             with httpx2.Client(headers=headers) as http:
                 started = time.perf_counter()
                 for channel in channels[:20]:
-                    http.get(f"{sandbox.api_url}/channels/{channel}/messages", params={"limit": 3})
+                    http.get(
+                        f"{sandbox.url}/api/v1/channels/{channel}/messages", params={"limit": 3}
+                    )
                 return time.perf_counter() - started
 
-        a, b, ratios = alternate(ours, sequential, rounds, warmup=0)
-    shutil.rmtree(root, ignore_errors=True)
-    result = _ratio_result(
-        "catch_up",
-        f"`catch_up` over {len(channels)} channels, +100 ms a request",
-        a,
-        b,
-        ratios,
-        "20 sequential requests",
-        0.2,
-    )
-    return [result]
+        a, b, ratios = alternate(ours, sequential, rounds, warmup=1)
+    finally:
+        sandbox.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        _ratio_result(
+            "catch_up",
+            f"`catch_up` over {len(channels)} channels, +100 ms a request",
+            a,
+            b,
+            ratios,
+            "20 sequential requests",
+            0.2,
+        )
+    ]
 
 
 def history_10k(rounds: int) -> list[Result]:

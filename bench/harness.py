@@ -131,7 +131,14 @@ def _stats(stats: Stats | None, unit: str) -> str:
     if stats is None:
         return ""
     scale, suffix = _scale(stats.median, unit)
-    return f"{stats.median * scale:.3g} {suffix} ({stats.low * scale:.3g}-{stats.high * scale:.3g})"
+    return (
+        f"{_number(stats.median * scale)} {suffix} "
+        f"({_number(stats.low * scale)}-{_number(stats.high * scale)})"
+    )
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _scale(value: float, unit: str) -> tuple[float, str]:
