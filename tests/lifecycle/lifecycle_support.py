@@ -137,8 +137,8 @@ def make_old_template(source: Path, dest: Path) -> Path:
     package = dest / PACKAGE_TEMPLATE
     _replace_once(
         package / "tools" / "provider_info.py.jinja",
-        "from __future__ import annotations\n",
-        f"from __future__ import annotations\n\n{OLD_INFO_LINE}",
+        "from typing import Any\n",
+        f"{OLD_INFO_LINE}\nfrom typing import Any\n",
     )
     _replace_once(package / "mcp_instance.py.jinja", NEW_COMMENT, OLD_COMMENT)
     (package / "NOTES.md.jinja").write_text(
