@@ -58,7 +58,9 @@ async def test_wheel_installs_and_generates(tmp_path):
 
     _run([multichat, "init", "my-chats"], cwd=tmp_path)
     ws = tmp_path / "my-chats"
-    assert "tool.uv.sources" not in (ws / "pyproject.toml").read_text()
+    # The package named multichat on PyPI is another project: the workspace installs this one
+    # from the wheel the running multichat came from.
+    assert f'multichat = {{ path = "{wheel}" }}' in (ws / "pyproject.toml").read_text()
     _run([multichat, "new", "provider", "alpha"], cwd=ws)
     assert (ws / "src/providers/alpha/mcp_instance.py").is_file()
 
