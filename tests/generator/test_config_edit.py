@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from multichat.errors import ConfigError, GenerationError
-from multichat.generator.config_edit import add_provider_entry, write_atomically
+from multichat.generator.changes import ChangeSet
+from multichat.generator.config_edit import add_provider_entry
 from multichat.runtime.config import parse_config, read_yaml_document, to_plain
 
 PATH = Path("/somewhere/provider-config.yaml")
@@ -288,12 +289,14 @@ def test_an_entry_that_makes_the_file_invalid_is_refused():
         add_provider_entry("providers:\n", PATH, "gamma", "gamma:\n  port: not-a-port\n")
 
 
-def test_write_atomically_keeps_the_permission_bits(tmp_path):
+def test_writing_the_config_keeps_its_permission_bits(tmp_path):
     path = tmp_path / "provider-config.yaml"
     path.write_text("providers:\n")
     path.chmod(0o640)
 
-    write_atomically(path, "providers: {}\n")
+    changes = ChangeSet(tmp_path)
+    changes.write(Path("provider-config.yaml"), b"providers: {}\n")
+    changes.apply()
 
     assert path.read_text() == "providers: {}\n"
     assert path.stat().st_mode & 0o777 == 0o640
