@@ -10,8 +10,11 @@
     │   ├── ProviderExists              `new provider` on a name already in use
     │   ├── UnknownProvider             (also KeyError) a name not in provider-config.yaml
     │   ├── WorkspaceNotEmpty           `init` into a folder that has files
-    │   └── DuplicateTool               two tools of one provider share a name
+    │   ├── DuplicateTool               two tools of one provider share a name
+    │   ├── UnprotectedHttp             HTTP on a non-loopback address with no protection
+    │   └── InvalidHttpToken            (also ValueError) an unusable HTTP bearer token
     ├── NotAuthenticated                a provider has no usable token yet
+    ├── TokenAccessDenied               a provider's code asked for another provider's token
     ├── ProviderLoadError               a provider failed to import or breaks the contract
     └── GenerationError                 rendering a template failed; nothing was written
 
@@ -74,6 +77,14 @@ class DuplicateTool(UserError):
     """Two tools of one provider would be served under the same name."""
 
 
+class UnprotectedHttp(UserError):
+    """Serving HTTP on a non-loopback address with no bearer token, JWT verifier or opt-out."""
+
+
+class InvalidHttpToken(UserError, ValueError):
+    """The HTTP bearer token is empty, short, or not sendable in a header (never shown)."""
+
+
 class NotAuthenticated(MultichatError):
     """A provider has no usable token; the message names the command that fixes it."""
 
@@ -83,6 +94,10 @@ class NotAuthenticated(MultichatError):
         super().__init__(
             f"{provider} is not authenticated ({reason}): run `multichat auth {provider}`"
         )
+
+
+class TokenAccessDenied(MultichatError):
+    """Code in one provider's package asked the runtime for another provider's token."""
 
 
 class ProviderLoadError(MultichatError):

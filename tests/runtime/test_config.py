@@ -131,7 +131,7 @@ def test_relative_paths_resolve_against_the_config_folder_not_the_cwd(tmp_path, 
         "providers:\n"
         "  alpha:\n"
         "    token_path: secrets/alpha-token.json\n"
-        "    credentials_path: ../shared/creds.json\n",
+        "    credentials_path: shared/../shared/creds.json\n",
     )
     monkeypatch.chdir(tmp_path)
     config = load_config(path)
@@ -139,7 +139,7 @@ def test_relative_paths_resolve_against_the_config_folder_not_the_cwd(tmp_path, 
 
     assert config.root == root
     assert config.token_path("alpha") == root / "secrets" / "alpha-token.json"
-    assert config.credentials_path("alpha") == root / ".." / "shared" / "creds.json"
+    assert config.credentials_path("alpha") == root / "shared" / ".." / "shared" / "creds.json"
     assert config.resolve("a/b.txt") == root / "a" / "b.txt"
 
 

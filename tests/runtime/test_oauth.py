@@ -394,3 +394,14 @@ async def test_no_secret_reaches_a_log_record_at_debug(alpha, oauth_server, capl
         assert secret not in logged
         assert secret not in out + err
     assert secrets[2] not in repr(refreshed)
+
+
+def test_pending_states_are_bounded():
+    from multichat.runtime.oauth import MAX_PENDING_STATES, InvalidState, PendingStates
+
+    states = PendingStates()
+    first, _ = states.issue()
+    issued = [states.issue()[0] for _ in range(MAX_PENDING_STATES)]
+    with pytest.raises(InvalidState):
+        states.take(first)  # the oldest was dropped to keep the bound
+    assert states.take(issued[-1])

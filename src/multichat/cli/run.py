@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from multichat.cli.options import ConfigOption, open_workspace
-from multichat.errors import MultichatError
+from multichat.errors import MultichatError, UserError
 
 
 class TransportChoice(StrEnum):
@@ -34,6 +34,25 @@ def run(
     log_level: Annotated[
         str, typer.Option("--log-level", help="Log level (logs go to stderr).")
     ] = "WARNING",
+    auth_token: Annotated[
+        str | None,
+        typer.Option(
+            "--auth-token",
+            metavar="TOKEN",
+            show_default=False,
+            help=(
+                "HTTP: require this bearer token (16+ characters). Prefer the "
+                "MULTICHAT_HTTP_TOKEN variable: a command line is visible to other users."
+            ),
+        ),
+    ] = None,
+    allow_unauthenticated: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unauthenticated",
+            help="HTTP: serve a non-loopback address without auth (your own proxy in front).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     from multichat.generator.names import validate_provider_name
@@ -44,6 +63,19 @@ def run(
 
     configure_logging(log_level.upper())
     workspace = open_workspace(config)
+    protection = None
+    if transport is TransportChoice.stdio and (auth_token is not None or allow_unauthenticated):
+        raise UserError("--auth-token and --allow-unauthenticated apply to --transport http only")
+    if transport is TransportChoice.http:
+        from multichat.runtime.http_security import http_protection
+
+        # Decided before any provider loads: a refused address starts nothing.
+        protection = http_protection(
+            host,
+            token=auth_token,
+            jwt=workspace.server.auth.jwt,
+            allow_unauthenticated=allow_unauthenticated,
+        )
     if provider:
         for name in provider:
             workspace.provider(name)
@@ -56,4 +88,7 @@ def run(
         print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
     if not report.providers:
         raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
-    run_server(server, transport.value, host, port)
+    warning = protection.warning(port) if protection is not None else None
+    if warning:
+        print(warning, file=sys.stderr)
+    run_server(server, transport.value, host, port, protection=protection)

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict
 
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
@@ -39,6 +40,37 @@ class SignInOutcome:
         self.succeeded = succeeded
         self.message = message
         self.done.set()
+
+
+class TokenStatus(BaseModel):
+    """What ``/status`` reports: whether a usable token is stored, never the token itself."""
+
+    model_config = ConfigDict(extra="allow")
+
+    provider: str
+    authenticated: bool
+    token_path: str
+    token_file: bool
+    expires_at: str | None
+    expires_in_seconds: int | None
+    scopes: list[str]
+    age_seconds: int | None
+    error: str | None = None
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+# Every answer the routes give, so that the OpenAPI description holds for any request.
+_START_RESPONSES: dict[int | str, dict[str, Any]] = {
+    302: {"description": "Redirect to the platform's consent page"},
+    400: _html("The sign-in cannot start: the provider's OAuth settings are incomplete"),
+}
+_CALLBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: _html("Signed in: the token is saved"),
+    400: _html("Rejected state, access not granted, no code, or a failed code exchange"),
+}
 
 
 def _page(title: str, text: str, status: int) -> HTMLResponse:
@@ -64,12 +96,18 @@ def build_auth_app(provider: str) -> FastAPI:
             flows.append(AuthorizationFlow(load_config(), provider))
         return flows[0]
 
-    @app.get("/status")
+    @app.get("/status", response_model=TokenStatus, response_model_exclude_unset=True)
     def status() -> dict[str, Any]:
         """Whether a usable token is stored, its expiry, scopes and age; never the token."""
         return auth.status()
 
-    @app.get("/auth", response_model=None)
+    @app.get(
+        "/auth",
+        response_class=RedirectResponse,
+        status_code=302,
+        response_model=None,
+        responses=_START_RESPONSES,
+    )
     def start() -> RedirectResponse | HTMLResponse:
         """Redirect to the platform's consent page."""
         try:
@@ -78,7 +116,7 @@ def build_auth_app(provider: str) -> FastAPI:
             return _page("Cannot start sign-in", str(exc), 400)
         return RedirectResponse(url, status_code=302)
 
-    @app.get("/auth/callback")
+    @app.get("/auth/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES)
     async def callback(
         code: str | None = None,
         state: str | None = None,

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from ruamel.yaml import YAML
@@ -18,11 +19,17 @@ from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from multichat.errors import ConfigError, ConfigNotFound, UnknownProvider
+from multichat.runtime.addresses import is_loopback
 
 CONFIG_FILENAME = "provider-config.yaml"
 CONFIG_ENV = "MULTICHAT_CONFIG"
 
 AuthMethod = Literal["client_secret_post", "client_secret_basic", "none"]
+
+#: Seconds a tool may run before its call ends in an error (``tool_timeout`` overrides it).
+DEFAULT_TOOL_TIMEOUT = 60.0
+#: Seconds one HTTP request of the shared platform client may take (``http_timeout``).
+DEFAULT_HTTP_TIMEOUT = 15.0
 
 
 class OAuthSettings(BaseModel):
@@ -56,6 +63,8 @@ class ProviderConfig(BaseModel):
     api_base_url: str | None = None
     read_only: bool = False
     enabled_tools: list[str] | None = None
+    tool_timeout: float = Field(default=DEFAULT_TOOL_TIMEOUT, gt=0, allow_inf_nan=False)
+    http_timeout: float = Field(default=DEFAULT_HTTP_TIMEOUT, gt=0, allow_inf_nan=False)
 
     @field_validator("scopes", mode="before")
     @classmethod
@@ -63,10 +72,75 @@ class ProviderConfig(BaseModel):
         return [] if value is None else value
 
 
+JWTAlgorithm = Literal[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"
+]
+
+
+class JWTSettings(BaseModel):
+    """``server.auth.jwt``: accept bearer JWTs signed by a key from ``jwks_uri``.
+
+    ``issuer`` and ``audience`` are required so a token minted for another service is refused.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str = Field(min_length=1)
+    audience: str | list[str]
+    jwks_uri: str
+    algorithm: JWTAlgorithm = "RS256"
+
+    @field_validator("audience")
+    @classmethod
+    def _audience_not_empty(cls, value: str | list[str]) -> str | list[str]:
+        if not value or (isinstance(value, list) and not all(value)):
+            raise ValueError("give the audience your tokens carry in `aud`")
+        return value
+
+    @field_validator("jwks_uri")
+    @classmethod
+    def _jwks_over_https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                "must be an http(s) URL, like https://issuer.example/.well-known/jwks.json"
+            )
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError("must use https (plain http is only accepted on localhost)")
+        return value
+
+
+class ServerAuthSettings(BaseModel):
+    """``server.auth``: how HTTP clients prove who they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jwt: JWTSettings | None = None
+
+
+class ServerSettings(BaseModel):
+    """The optional top-level ``server:`` block: settings of ``multichat run`` itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auth: ServerAuthSettings = Field(default_factory=ServerAuthSettings)
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _none_is_default(cls, value: object) -> object:
+        return {} if value is None else value
+
+
 class _ConfigFile(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _none_is_default(cls, value: object) -> object:
+        return {} if value is None else value
 
     @field_validator("providers", mode="before")
     @classmethod
@@ -81,6 +155,7 @@ class WorkspaceConfig:
     path: Path
     providers: Mapping[str, ProviderConfig]
     raw: Mapping[str, Any] = field(repr=False)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     @property
     def root(self) -> Path:
@@ -202,8 +277,41 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         key = ".".join(str(part) for part in location)
         line = _line_of(document, location)
         raise ConfigError(f"{path}:{line}: `{key}`: {error['msg']}") from None
+    _refuse_paths_leaving(path.parent, parsed.providers, document, path)
     raw = to_plain(providers or {})
-    return WorkspaceConfig(path=path, providers=parsed.providers, raw=raw)
+    return WorkspaceConfig(path=path, providers=parsed.providers, raw=raw, server=parsed.server)
+
+
+def _refuse_paths_leaving(
+    root: Path, providers: Mapping[str, ProviderConfig], document: Any, path: Path
+) -> None:
+    """Refuse a relative ``token_path``/``credentials_path`` that resolves outside ``root``.
+
+    An absolute (or ``~``) path is an explicit choice and is kept; a relative one must stay in
+    the workspace, so a shared or copied config cannot quietly aim a secret at a file elsewhere.
+    """
+    inside = root.resolve()
+    for name, settings in providers.items():
+        for key in ("token_path", "credentials_path"):
+            value = getattr(settings, key)
+            if not value:
+                continue
+            relative = Path(value).expanduser()
+            if relative.is_absolute() or (inside / relative).resolve().is_relative_to(inside):
+                continue
+            line = _line_of(document, ("providers", name, key))
+            raise ConfigError(
+                f"{path}:{line}: `providers.{name}.{key}`: {value!r} resolves outside the "
+                f"workspace {inside}; keep it inside, or write an absolute path if you mean it"
+            )
+
+
+def provider_settings(provider: str) -> ProviderConfig | None:
+    """The provider's settings in the active configuration; ``None`` without one that has it."""
+    try:
+        return load_config().provider(provider)
+    except (ConfigNotFound, UnknownProvider):
+        return None
 
 
 def to_plain(node: Any) -> Any:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
+from multichat.runtime.http_security import http_protection
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.logs import configure_logging
 from multichat.runtime.server import build_server, run_server
@@ -25,6 +26,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--config", default=None, help="path to provider-config.yaml")
     parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--auth-token",
+        default=None,
+        metavar="TOKEN",
+        help="HTTP: require this bearer token (or set MULTICHAT_HTTP_TOKEN)",
+    )
+    parser.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="HTTP: serve a non-loopback address without auth (your own proxy in front)",
+    )
     return parser
 
 
@@ -36,13 +48,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config)
         if args.local_auth:
             return _local_auth(args)
+        port = args.port or 8000
+        protection = None
+        if args.transport == "stdio" and (args.auth_token or args.allow_unauthenticated):
+            print(
+                "multichat: --auth-token and --allow-unauthenticated need --transport http",
+                file=sys.stderr,
+            )
+            return 2
+        if args.transport == "http":
+            protection = http_protection(
+                args.host,
+                token=args.auth_token,
+                jwt=config.server.auth.jwt,
+                allow_unauthenticated=args.allow_unauthenticated,
+            )
         server, report = build_server(config, args.provider)
         for failure in report.failures:
             print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
         if not report.providers:
             print("multichat: no provider could be loaded; see above", file=sys.stderr)
             return 1
-        run_server(server, args.transport, args.host, args.port or 8000)
+        warning = protection.warning(port) if protection is not None else None
+        if warning:
+            print(warning, file=sys.stderr)
+        run_server(server, args.transport, args.host, port, protection=protection)
     except MultichatError as exc:
         print(f"multichat: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -24,6 +24,9 @@ from multichat.errors import ConfigError, MultichatError, NotAuthenticated
 from multichat.runtime.config import OAuthSettings, WorkspaceConfig
 
 STATE_TTL_SECONDS = 600.0
+#: At most this many sign-ins may be pending at once; the oldest is dropped beyond it, so
+#: hammering /auth cannot grow memory without bound.
+MAX_PENDING_STATES = 64
 HTTP_TIMEOUT = 20.0
 
 
@@ -198,6 +201,8 @@ class PendingStates:
         verifier = secrets.token_urlsafe(64)
         with self._lock:
             self._drop_expired()
+            while len(self._pending) >= MAX_PENDING_STATES:
+                del self._pending[next(iter(self._pending))]
             self._pending[state] = _Pending(verifier, time.monotonic())
         return state, verifier
 

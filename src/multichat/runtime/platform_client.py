@@ -4,13 +4,17 @@
 with exponential backoff and jitter, a bounded number of times (tenacity); then the caller gets
 one readable :class:`PlatformError`. A 401 becomes :class:`NotAuthenticated`, which names
 ``multichat auth NAME``. A semaphore bounds how many requests one client has in flight, so
-fan-out across channels cannot flood the platform.
+fan-out across channels cannot flood the platform. Each request is bounded by the provider's
+``http_timeout`` (15 s unless configured). A path with dot segments, ``?``, ``#``, a backslash or
+an escaped dot or slash is refused before anything is sent: ids come from the model, and
+``channels/../../oauth/revoke`` must not leave ``api_base_url``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,9 +31,19 @@ from tenacity import (
 )
 
 from multichat.errors import MultichatError, NotAuthenticated
+from multichat.runtime.config import DEFAULT_HTTP_TIMEOUT, provider_settings
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+#: Methods that may be sent twice without doing twice: any failure is retried for them.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: For the others (POST, PATCH) only answers that mean "not processed" are retried: a time-out
+#: or a 5xx may come after the platform already posted the message.
+WRITE_RETRYABLE_STATUS = frozenset({429, 503})
 TokenSource = Callable[[], Awaitable[str]]
+
+#: Longer URLs are refused before sending: common servers and proxies stop at 8 KiB.
+MAX_URL_LENGTH = 8192
+_UNSAFE_PATH = re.compile(r"(^|/)\.{1,2}(/|$)|[?#\\]|%2e|%2f|%5c", re.IGNORECASE)
 
 
 class PlatformError(MultichatError):
@@ -101,12 +115,18 @@ class PlatformClient:
         base_url: str,
         token: TokenSource,
         *,
-        timeout: float = 15.0,
+        timeout: float | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 8,
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
-        """``token`` is awaited before each request (it may refresh); nothing connects yet."""
+        """``token`` is awaited before each request (it may refresh); nothing connects yet.
+
+        ``timeout`` (seconds per request) defaults to the provider's ``http_timeout``.
+        """
+        if timeout is None:
+            settings = provider_settings(provider)
+            timeout = settings.http_timeout if settings is not None else DEFAULT_HTTP_TIMEOUT
         self.provider = provider
         self._token = token
         self._retry = retry or RetryPolicy()
@@ -146,6 +166,7 @@ class PlatformClient:
     ) -> Any:
         """Send one request with retries; return the decoded JSON body (``None`` for 204)."""
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        self._check(method, path, clean)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(self._retry.attempts),
@@ -163,6 +184,22 @@ class PlatformClient:
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _check(self, method: str, path: str, params: Mapping[str, Any]) -> None:
+        """Refuse a path that could leave ``api_base_url``, or a URL no server would take."""
+        if _UNSAFE_PATH.search(path):
+            raise PlatformError(
+                f"{self.provider}: refused {method} {path[:100]!r}: an id in the path contains "
+                "'..', '?', '#', a backslash or an escaped dot or slash"
+            )
+        # Before percent-encoding, so a lower bound: enough to stop a megabyte argument.
+        length = len(str(self._http.base_url)) + len(path)
+        length += sum(len(str(key)) + len(str(value)) + 2 for key, value in params.items())
+        if length > MAX_URL_LENGTH:
+            raise PlatformError(
+                f"{self.provider}: refused {method} {path[:100]!r}: the URL would be over "
+                f"{MAX_URL_LENGTH} characters ({length}); use shorter arguments"
+            )
+
     async def _send(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
         token = await self._token()
         async with self._limit:
@@ -175,11 +212,24 @@ class PlatformClient:
                     json=body,
                     headers={"Authorization": f"Bearer {token}"},
                 )
-            except httpx2.TimeoutException:
-                raise _Retryable("timed out") from None
-            except httpx2.TransportError as exc:
+            except httpx2.ConnectError as exc:
                 raise _Retryable(f"could not connect: {type(exc).__name__}") from None
-        if response.status_code in RETRYABLE_STATUS:
+            except httpx2.TransportError as exc:
+                reason = (
+                    "timed out"
+                    if isinstance(exc, httpx2.TimeoutException)
+                    else (f"connection failed: {type(exc).__name__}")
+                )
+                if method.upper() not in IDEMPOTENT_METHODS:
+                    raise PlatformError(
+                        f"{self.provider}: {method} /{path} {reason}; it may or may not have "
+                        "taken effect: check before trying again"
+                    ) from None
+                raise _Retryable(reason) from None
+        retryable = (
+            RETRYABLE_STATUS if method.upper() in IDEMPOTENT_METHODS else WRITE_RETRYABLE_STATUS
+        )
+        if response.status_code in retryable:
             reason = (
                 "rate limited (HTTP 429)"
                 if response.status_code == 429

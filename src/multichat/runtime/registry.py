@@ -2,7 +2,9 @@
 
 Every provider tool goes through :func:`tool_decorator_factory`: it registers the function on the
 provider's own FastMCP instance and records it here, so the server can filter tools (read-only,
-enabled subsets) and ``doctor`` can list them.
+enabled subsets) and ``doctor`` can list them. Each tool gets FastMCP's ``timeout``: the
+provider's ``tool_timeout`` (60 s unless configured), so a hung tool ends its call with an error
+naming the tool and the limit while the server keeps answering other calls.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, overload
 
+import anyio.to_thread
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
 
 from multichat.errors import DuplicateTool, MultichatError
+from multichat.runtime.config import DEFAULT_TOOL_TIMEOUT, provider_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,11 +107,15 @@ def _annotations(
     return merged
 
 
-def _errors_for_the_model(function: F) -> F:
+def _for_the_model(function: F, *, inline: bool = False) -> F:
     """Wrap ``function`` so our own errors reach the client as a ``ToolError`` with their text.
 
     FastMCP prefixes other exceptions with "Error calling tool" and logs a traceback; a missing
-    sign-in is not a crash, and its message already names the command that fixes it.
+    sign-in is not a crash, and its message already names the command that fixes it. A sync
+    function becomes a coroutine that runs it in a worker thread the time-out may abandon:
+    FastMCP's own thread waits for the function to return, so a hung one would never time out
+    (the abandoned thread runs on; Python cannot stop it). ``inline`` keeps a sync tool sync,
+    for the rare tool that must run on the event loop's thread.
     """
     if inspect.iscoroutinefunction(function):
 
@@ -127,7 +135,22 @@ def _errors_for_the_model(function: F) -> F:
         except MultichatError as exc:
             raise ToolError(str(exc), log_level=logging.INFO) from None
 
-    return call  # type: ignore[return-value]
+    if inline:
+        return call  # type: ignore[return-value]
+
+    @functools.wraps(function)
+    async def call_in_thread(*args: Any, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(
+            functools.partial(call, *args, **kwargs), abandon_on_cancel=True
+        )
+
+    return call_in_thread  # type: ignore[return-value]
+
+
+def tool_timeout(provider: str) -> float:
+    """Seconds a tool of ``provider`` may run: its configured ``tool_timeout``, else 60."""
+    settings = provider_settings(provider)
+    return settings.tool_timeout if settings is not None else DEFAULT_TOOL_TIMEOUT
 
 
 def tool_decorator_factory(provider: str, mcp: FastMCP[Any]) -> ToolDecorator:
@@ -170,12 +193,19 @@ def tool_decorator_factory(provider: str, mcp: FastMCP[Any]) -> ToolDecorator:
                     f"{provider}: two tools are named {tool_name!r}: {existing.source} and "
                     f"{record.source}; rename one (or pass name=...)"
                 )
+            # run_in_thread=False keeps a sync tool on the event loop, where no time-out can act.
+            inline = options.get("run_in_thread") is False and not inspect.iscoroutinefunction(
+                function
+            )
+            timeout = options.get("timeout")
+            if timeout is None and not inline:
+                timeout = tool_timeout(provider)
             mcp.tool(
-                _errors_for_the_model(function),
+                _for_the_model(function, inline=inline),
                 name=tool_name,
                 description=description,
                 annotations=hints or None,
-                **options,
+                **{**options, "timeout": timeout},
             )
             provider_tools[tool_name] = record
             return function

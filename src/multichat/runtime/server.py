@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastmcp import FastMCP
 from fastmcp.tools import Tool
@@ -12,6 +12,9 @@ from fastmcp.tools import Tool
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import LoadedProvider, LoadReport, load_providers
+
+if TYPE_CHECKING:
+    from multichat.runtime.http_security import HttpProtection
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +93,34 @@ def run_server(
     transport: Transport = "stdio",
     host: str = "127.0.0.1",
     port: int = 8000,
+    *,
+    protection: HttpProtection | None = None,
 ) -> None:
-    """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped."""
+    """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
+
+    Over HTTP, ``protection`` (from :func:`~multichat.runtime.http_security.http_protection`)
+    says who may connect. Without it, the server's own ``auth`` or ``MULTICHAT_HTTP_TOKEN``
+    protects it, and a non-loopback ``host`` with neither is refused. On loopback, Host and
+    Origin headers must name the bound address (DNS-rebinding protection).
+
+    Raises:
+        UnprotectedHttp: ``host`` is not loopback and nothing protects it.
+        InvalidHttpToken: ``MULTICHAT_HTTP_TOKEN`` holds an unusable token.
+    """
     if transport == "stdio":
         server.run(transport="stdio", show_banner=False)
-    else:
-        logger.info("serving MCP over HTTP at http://%s:%s/mcp", host, port)
-        server.run(transport="http", show_banner=False, host=host, port=port)
+        return
+    from multichat.runtime.http_security import HttpProtection, http_protection, rebinding_guard
+
+    if protection is None:
+        if server.auth is not None:
+            protection = HttpProtection(host=host, auth=server.auth)
+        else:
+            protection = http_protection(host)
+    elif protection.host != host:
+        raise ValueError(f"protection was decided for {protection.host}, not {host}")
+    if protection.auth is not None:
+        server.auth = protection.auth
+    middleware = [rebinding_guard(host, port)] if protection.loopback else []
+    logger.info("serving MCP over HTTP at http://%s:%s/mcp (%s)", host, port, protection.describe())
+    server.run(transport="http", show_banner=False, host=host, port=port, middleware=middleware)

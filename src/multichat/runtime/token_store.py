@@ -2,7 +2,9 @@
 
 The file is created 0600 (never briefly wider), written to a temporary file in the same folder,
 fsynced and renamed into place, so a process killed at any moment leaves the old file or the new
-one. A cross-process lock (filelock) guards read-modify-write.
+one. A cross-process lock (filelock) guards read-modify-write. A write that fails (disk full,
+read-only folder) removes its temporary file and raises :class:`TokenStoreError` naming the path
+and the reason, never the token.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from multichat.errors import MultichatError
 
@@ -75,23 +77,35 @@ class JsonFileTokenStore:
         return data
 
     def save(self, token: dict[str, Any]) -> None:
-        """Write ``token`` atomically with mode 0600."""
+        """Write ``token`` atomically with mode 0600.
+
+        Raises:
+            TokenStoreError: the file could not be written; the old one, if any, is untouched.
+        """
         self._ensure_folder()
         payload = json.dumps(token, indent=2, sort_keys=True).encode("utf-8")
-        descriptor, temporary = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
+        try:
+            descriptor, temporary = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise self._write_error(exc) from None
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+            if isinstance(exc, OSError):
+                raise self._write_error(exc) from None
             raise
         _fsync_folder(self.path.parent)
+
+    def _write_error(self, exc: OSError) -> TokenStoreError:
+        return TokenStoreError(f"cannot write token file {self.path}: {exc.strerror or exc}")
 
     def delete(self) -> bool:
         """Remove the token file."""
@@ -99,19 +113,41 @@ class JsonFileTokenStore:
             self.path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise TokenStoreError(
+                f"cannot delete token file {self.path}: {exc.strerror or exc}"
+            ) from None
         return True
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[object]:
         """Hold the cross-process lock beside the token file."""
         self._ensure_folder()
-        with self._lock:
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise TokenStoreError(
+                f"token file {self.path} stayed locked by another process for "
+                f"{self._lock.timeout:g} s; try again"
+            ) from None
+        except OSError as exc:
+            raise TokenStoreError(
+                f"cannot lock token file {self.path}: {exc.strerror or exc}"
+            ) from None
+        try:
             yield self
+        finally:
+            self._lock.release()
 
     def _ensure_folder(self) -> None:
         missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
-        for folder in reversed(missing):
-            folder.mkdir(mode=0o700, exist_ok=True)
+        try:
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise TokenStoreError(
+                f"cannot create the token folder {self.path.parent}: {exc.strerror or exc}"
+            ) from None
 
 
 def _fsync_folder(folder: Path) -> None:

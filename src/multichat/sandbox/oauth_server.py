@@ -8,14 +8,13 @@ never a redirect.
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from multichat.sandbox import oauth_store
+from multichat.sandbox import oauth_store, schemas
 from multichat.sandbox.consent import consent_page, error_page
 from multichat.sandbox.errors import ConsentError, OAuthError
 from multichat.sandbox.scopes import ALL_SCOPES, format_scopes, parse_scopes
@@ -77,7 +76,12 @@ def _oauth_error(exc: OAuthError) -> JSONResponse:
     )
 
 
-@router.get("/authorize", response_class=HTMLResponse, response_model=None)
+@router.get(
+    "/authorize",
+    response_class=HTMLResponse,
+    response_model=None,
+    responses=schemas.AUTHORIZE_RESPONSES,
+)
 def authorize(
     request: Request,
     response_type: str | None = None,
@@ -151,6 +155,7 @@ def authorize(
     "/authorize",
     response_class=HTMLResponse,
     response_model=None,
+    responses=schemas.DECIDE_RESPONSES,
     openapi_extra=_form_schema(*_AUTHORIZE_FIELDS, "csrf_token", "decision"),
 )
 def decide(request: Request, form: Form) -> HTMLResponse | RedirectResponse:
@@ -185,7 +190,8 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
         try:
             decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
             user, _, password = decoded.partition(":")
-        except (binascii.Error, UnicodeDecodeError) as exc:
+        # ValueError covers binascii.Error, UnicodeDecodeError and non-ASCII header bytes.
+        except ValueError as exc:
             raise OAuthError("invalid_client", "malformed Basic credentials", 401) from exc
         client_id, secret = unquote(user), unquote(password)
         if form.get("client_id") not in (None, client_id):
@@ -197,6 +203,7 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
 @router.post(
     "/token",
     response_model=None,
+    responses=schemas.TOKEN_RESPONSES,
     openapi_extra=_form_schema(
         "grant_type",
         "code",
@@ -245,7 +252,9 @@ def token(request: Request, form: Form) -> JSONResponse:
 
 @router.post(
     "/revoke",
+    response_class=Response,
     response_model=None,
+    responses=schemas.REVOKE_RESPONSES,
     openapi_extra=_form_schema("token", "token_type_hint", "client_id", "client_secret"),
 )
 def revoke(request: Request, form: Form) -> Response:
@@ -264,7 +273,7 @@ def revoke(request: Request, form: Form) -> Response:
     return Response(status_code=200, headers=_NO_STORE)
 
 
-@router.get("/userinfo", response_model=None)
+@router.get("/userinfo", response_model=None, responses=schemas.USERINFO_RESPONSES)
 def userinfo(request: Request) -> JSONResponse:
     """The signed-in user behind a Bearer access token (OpenID Connect-style claims)."""
     header = request.headers.get("authorization", "")

@@ -14,6 +14,8 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Positions end up as SQL parameters: an int must fit SQLite's INTEGER, a str must be UTF-8.
+_MAX_POSITION = 2**63 - 1
 
 
 def encode_cursor(kind: str, position: int | str) -> str:
@@ -22,11 +24,26 @@ def encode_cursor(kind: str, position: int | str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _usable_position(position: object) -> bool:
+    if isinstance(position, bool):
+        return False
+    if isinstance(position, int):
+        return 0 <= position <= _MAX_POSITION
+    if isinstance(position, str):
+        try:
+            position.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, sent as a JSON escape
+            return False
+        return True
+    return False
+
+
 def decode_cursor(kind: str, cursor: str | None) -> Any:
     """The position stored in ``cursor``, or ``None`` for the first page.
 
     Raises:
-        ApiError: the cursor is malformed or belongs to another list (400 invalid_request).
+        ApiError: the cursor is malformed, out of range or belongs to another list (400
+            invalid_request).
     """
     if not cursor:
         return None
@@ -36,9 +53,10 @@ def decode_cursor(kind: str, cursor: str | None) -> Any:
         if not isinstance(data, dict) or data.get("k") != kind:
             raise ValueError(kind)
         position = data["p"]
-        if not isinstance(position, int | str) or isinstance(position, bool):
+        if not _usable_position(position):
             raise ValueError(kind)
-    except (ValueError, KeyError, binascii.Error, UnicodeDecodeError) as exc:
+    # RecursionError: a cursor of deeply nested JSON arrays is not a cursor either.
+    except (ValueError, KeyError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise ApiError(
             400, "invalid_request", f"cursor is not a cursor of this {kind} list"
         ) from exc

@@ -1,4 +1,7 @@
-"""The JSON shapes of the chat API, as pydantic models (they also make the OpenAPI description)."""
+"""The JSON shapes of the chat API and the OAuth endpoints, as pydantic models.
+
+They also make the OpenAPI description, so that every response the sandbox sends is documented.
+"""
 
 from __future__ import annotations
 
@@ -156,4 +159,62 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (429, "rate_limited (see Retry-After)"),
         (500, "server_error"),
     )
+}
+
+
+class TokenResponse(BaseModel):
+    """A successful token response (RFC 6749 §5.1)."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str
+    scope: str
+
+
+class OAuthErrorBody(BaseModel):
+    """A failed token, revocation or userinfo request (RFC 6749 §5.2)."""
+
+    error: str
+    error_description: str
+
+
+class UserInfo(BaseModel):
+    """The signed-in user as OpenID Connect-style claims."""
+
+    sub: str
+    id: str
+    name: str
+    email: str
+    username: str
+    preferred_username: str
+
+
+def _html_page(description: str) -> dict[str, object]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+AUTHORIZE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: _html_page("the consent page"),
+    302: {"description": "to redirect_uri, with code and state or with error and its description"},
+    400: _html_page("an error page: the request cannot be trusted, so there is no redirect"),
+}
+DECIDE_RESPONSES: dict[int | str, dict[str, object]] = {
+    302: AUTHORIZE_RESPONSES[302],
+    400: AUTHORIZE_RESPONSES[400],
+}
+_OAUTH_ERROR = {"model": OAuthErrorBody}
+TOKEN_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": TokenResponse, "description": "The tokens"},
+    400: {**_OAUTH_ERROR, "description": "invalid_request, invalid_grant, invalid_scope, ..."},
+    401: {**_OAUTH_ERROR, "description": "invalid_client"},
+}
+REVOKE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "Revoked, or unknown (RFC 7009 §2.2); the body is empty"},
+    400: TOKEN_RESPONSES[400],
+    401: TOKEN_RESPONSES[401],
+}
+USERINFO_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": UserInfo, "description": "The signed-in user"},
+    401: {**_OAUTH_ERROR, "description": "invalid_token: missing, expired or revoked"},
 }

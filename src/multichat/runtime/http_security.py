@@ -1,0 +1,222 @@
+"""Who may use the MCP server over HTTP: bearer tokens, JWTs, and Host/Origin checks.
+
+A loopback address is served to local clients only, with the DNS-rebinding checks the MCP
+transport specification asks for. Any other address needs a static bearer token
+(``--auth-token`` or ``MULTICHAT_HTTP_TOKEN``), a JWT verifier from ``server.auth.jwt`` in
+``provider-config.yaml``, or an explicit ``allow_unauthenticated`` for a proxy in front.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fastmcp.server.auth import AccessToken, AuthProvider, MultiAuth, TokenVerifier
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from multichat.errors import InvalidHttpToken, UnprotectedHttp
+from multichat.runtime.addresses import LOOPBACK_NAMES, is_loopback
+from multichat.runtime.config import JWTSettings
+
+if TYPE_CHECKING:
+    from fastmcp.server.auth.providers.jwt import JWTVerifier
+
+TOKEN_ENV = "MULTICHAT_HTTP_TOKEN"  # noqa: S105 - the variable's name, not a token
+MIN_TOKEN_LENGTH = 16
+#: RFC 6750's b64token: what an ``Authorization: Bearer`` header can carry as is.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_TOKEN_CLIENT_ID = "multichat-http-token"  # noqa: S105 - a client id, not a token
+
+
+class BearerTokenVerifier(TokenVerifier):
+    """Accept one static bearer token, compared in constant time.
+
+    Both sides are hashed first so the comparison takes the same time whatever the length
+    of the token sent. The token is kept out of ``repr`` and out of the ``AccessToken``
+    handed to tools, so nothing downstream can log or read it.
+    """
+
+    def __init__(self, token: str) -> None:
+        """Remember the SHA-256 of ``token`` (see :func:`check_token` for what is accepted)."""
+        super().__init__()
+        self._digest = hashlib.sha256(token.encode("utf-8")).digest()
+
+    def __repr__(self) -> str:
+        """Name the class only: the token must never reach a log line."""
+        return f"{type(self).__name__}()"
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        """Return an access grant when ``token`` is the configured one, else ``None`` (401)."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        if not hmac.compare_digest(digest, self._digest):
+            return None
+        return AccessToken(token="[redacted]", client_id=_TOKEN_CLIENT_ID, scopes=[])  # noqa: S106
+
+
+def check_token(token: str, source: str) -> str:
+    """Return ``token`` if a client can send it as a bearer token; ``source`` names its origin.
+
+    Raises:
+        InvalidHttpToken: it is shorter than :data:`MIN_TOKEN_LENGTH` or holds characters a
+            bearer header cannot carry. The message never contains the token.
+    """
+    if len(token) < MIN_TOKEN_LENGTH or not _B64TOKEN.fullmatch(token):
+        raise InvalidHttpToken(
+            f"the HTTP bearer token from {source} must be at least {MIN_TOKEN_LENGTH} characters "
+            "of A-Z a-z 0-9 - . _ ~ + / (make one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return token
+
+
+def jwt_verifier(settings: JWTSettings) -> JWTVerifier:
+    """FastMCP's JWT verifier for the workspace's ``server.auth.jwt`` block."""
+    # Imported here: it pulls in joserfc and cryptography, which stdio serving never needs.
+    from fastmcp.server.auth.providers.jwt import JWTVerifier
+
+    return JWTVerifier(
+        jwks_uri=settings.jwks_uri,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        algorithm=settings.algorithm,
+    )
+
+
+@dataclass(frozen=True)
+class HttpProtection:
+    """What guards an HTTP server bound to ``host``: its auth provider, if any.
+
+    Make one with :func:`http_protection`, which refuses unprotected non-loopback addresses.
+    """
+
+    host: str
+    auth: AuthProvider | None
+    allow_unauthenticated: bool = False
+    methods: tuple[str, ...] = ()
+
+    @property
+    def loopback(self) -> bool:
+        """Whether the server is bound to a loopback address (Host/Origin checks apply)."""
+        return is_loopback(self.host)
+
+    def describe(self) -> str:
+        """A few words for logs: how clients authenticate (never the secret itself)."""
+        if self.auth is None:
+            return "no authentication"
+        return " or ".join(self.methods) or "authentication"
+
+    def warning(self, port: int) -> str | None:
+        """The one-line warning to print when serving without authentication by request."""
+        if self.auth is not None or not self.allow_unauthenticated:
+            return None
+        return (
+            f"multichat: WARNING: serving http://{_url_host(self.host)}:{port}/mcp WITHOUT "
+            "AUTHENTICATION (--allow-unauthenticated): anyone who can reach it can call every "
+            "tool with your signed-in accounts; put an authenticating proxy in front"
+        )
+
+
+def http_protection(
+    host: str,
+    *,
+    token: str | None = None,
+    jwt: JWTSettings | None = None,
+    allow_unauthenticated: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> HttpProtection:
+    """Decide how an HTTP server on ``host`` is protected, or refuse to serve it.
+
+    Args:
+        host: The address to bind.
+        token: A static bearer token; ``None`` reads :data:`TOKEN_ENV` from ``environ``.
+        jwt: The workspace's ``server.auth.jwt`` settings, if any.
+        allow_unauthenticated: Serve a non-loopback address without authentication.
+        environ: Where to read :data:`TOKEN_ENV` (the process environment by default).
+
+    Raises:
+        UnprotectedHttp: ``host`` is not loopback and nothing protects it.
+        InvalidHttpToken: the token given cannot be used.
+    """
+    environ = os.environ if environ is None else environ
+    verifiers: dict[str, TokenVerifier] = {}
+    if token is not None:
+        verifiers["bearer token"] = BearerTokenVerifier(check_token(token, "--auth-token"))
+    elif TOKEN_ENV in environ:
+        verifiers["bearer token"] = BearerTokenVerifier(check_token(environ[TOKEN_ENV], TOKEN_ENV))
+    if jwt is not None:
+        verifiers["JWT"] = jwt_verifier(jwt)
+    auth: AuthProvider | None = None
+    if len(verifiers) == 1:
+        (auth,) = verifiers.values()
+    elif verifiers:
+        auth = MultiAuth(verifiers=list(verifiers.values()))
+    if auth is None and not allow_unauthenticated and not is_loopback(host):
+        raise UnprotectedHttp(
+            f"refusing to serve HTTP on {host}, which is not a loopback address, without "
+            f"protection: pass --auth-token TOKEN (or set {TOKEN_ENV}), configure "
+            "server.auth.jwt in provider-config.yaml, or pass --allow-unauthenticated "
+            "if your own authenticating proxy is in front"
+        )
+    return HttpProtection(
+        host=host,
+        auth=auth,
+        allow_unauthenticated=allow_unauthenticated,
+        methods=tuple(verifiers),
+    )
+
+
+def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
+    """The Host headers and Origins a server on loopback ``host:port`` accepts."""
+    names = [*LOOPBACK_NAMES, host] if host not in LOOPBACK_NAMES else list(LOOPBACK_NAMES)
+    hosts: list[str] = []
+    for name in names:
+        shown = _url_host(name)
+        hosts.append(f"{shown}:{port}")
+        if port == 80:
+            hosts.append(shown)
+    return hosts, [f"http://{value}" for value in hosts]
+
+
+def rebinding_guard(host: str, port: int) -> Middleware:
+    """ASGI middleware refusing foreign Host (421) and Origin (403) headers on loopback.
+
+    The MCP SDK's check is used because it compares ``host:port`` exactly. FastMCP's own
+    guard (``host_origin_protection``) compares names only and lets any loopback Origin
+    through, so a page served by another local port (``http://localhost:3000``) would pass;
+    and FastMCP switches the SDK's check off inside its session manager, hence this adapter.
+    """
+    allowed_hosts, allowed_origins = loopback_origins(host, port)
+    settings = TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=allowed_hosts,
+        allowed_origins=allowed_origins,
+    )
+    return Middleware(_HostOriginCheck, settings=settings)
+
+
+class _HostOriginCheck:
+    """Run the SDK's Host/Origin validation in front of every HTTP request."""
+
+    def __init__(self, app: ASGIApp, settings: TransportSecuritySettings) -> None:
+        self.app = app
+        self.check = TransportSecurityMiddleware(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            refusal = await self.check.validate_request(Request(scope), is_post=False)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
