@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(message: str) -> None:
+    """Write one message to stderr: stdout may be the MCP channel."""
+    sys.stderr.write(f"{message}\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the guide's server command; returns the process exit code."""
     args = _parser().parse_args(argv)
@@ -51,10 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = args.port or 8000
         protection = None
         if args.transport == "stdio" and (args.auth_token or args.allow_unauthenticated):
-            print(
-                "multichat: --auth-token and --allow-unauthenticated need --transport http",
-                file=sys.stderr,
-            )
+            _say("multichat: --auth-token and --allow-unauthenticated need --transport http")
             return 2
         if args.transport == "http":
             protection = http_protection(
@@ -65,16 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         server, report = build_server(config, args.provider)
         for failure in report.failures:
-            print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
+            _say(f"multichat: skipped provider {failure.name}: {failure.reason}")
         if not report.providers:
-            print("multichat: no provider could be loaded; see above", file=sys.stderr)
+            _say("multichat: no provider could be loaded; see above")
             return 1
         warning = protection.warning(port) if protection is not None else None
         if warning:
-            print(warning, file=sys.stderr)
+            _say(warning)
         run_server(server, args.transport, args.host, port, protection=protection)
     except MultichatError as exc:
-        print(f"multichat: {exc}", file=sys.stderr)
+        _say(f"multichat: {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
@@ -83,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _local_auth(args: argparse.Namespace) -> int:
     if not args.provider or len(args.provider) != 1:
-        print("multichat: --local-auth needs exactly one --provider NAME", file=sys.stderr)
+        _say("multichat: --local-auth needs exactly one --provider NAME")
         return 2
     name = args.provider[0]
     config = load_config(args.config)
@@ -91,15 +93,14 @@ def _local_auth(args: argparse.Namespace) -> int:
     activate_workspace(config)
     port = args.port or provider.port or 8000
     callback = provider.callback_url or f"http://{args.host}:{port}/auth/callback"
-    print(
+    _say(
         f"Starting local authentication server for {name} at http://{args.host}:{port}\n"
         "  - /auth          : start the OAuth flow\n"
         "  - /status        : check authentication status\n"
         "  - /auth/callback : OAuth callback endpoint\n"
         f"Callback URL: {callback}\n"
         f"Token will be stored at: {config.token_path(name)}\n"
-        "Press CTRL+C to stop the server",
-        file=sys.stderr,
+        "Press CTRL+C to stop the server"
     )
     module = importlib.import_module(f"src.providers.{name}.server_auth")
     module.run_auth_server(host=args.host, port=port)

@@ -72,7 +72,7 @@ def check_token(token: str, source: str) -> str:
         raise InvalidHttpToken(
             f"the HTTP bearer token from {source} must be at least {MIN_TOKEN_LENGTH} characters "
             "of A-Z a-z 0-9 - . _ ~ + / (make one with "
-            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            "`openssl rand -base64 32`)"
         )
     return token
 
