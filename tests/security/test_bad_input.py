@@ -127,7 +127,11 @@ def test_malformed_and_hostile_json_rpc_over_stdio_changes_nothing(chat_workspac
     assert "the URL would be over 8192 characters" in tool_error_text(oversize_line)
     assert len(still["result"]["structuredContent"]["channels"]) == 7
     assert pong["result"] == {}
-    # Malformed lines get no answer of their own (the SDK drops them), never a wrong one.
+    # Each line that is not a JSON-RPC message gets a parse error with a null id (JSON-RPC 2.0),
+    # answered by multichat's stdio reader (the SDK alone would drop them in silence).
+    parse_errors = [line for line in lines if line.get("id") is None and "error" in line]
+    assert len(parse_errors) == 6, parse_errors
+    assert {line["error"]["code"] for line in parse_errors} == {-32700}
     assert all(line.get("id") not in (900, 901, 902) or "error" in line for line in lines)
     assert session.process.returncode == 0
     assert "Traceback" not in session.stderr_text

@@ -108,7 +108,11 @@ def run_server(
         InvalidHttpToken: ``MULTICHAT_HTTP_TOKEN`` holds an unusable token.
     """
     if transport == "stdio":
-        server.run(transport="stdio", show_banner=False)
+        import anyio
+
+        from multichat.runtime.stdio import serve_stdio
+
+        anyio.run(serve_stdio, server)
         return
     from multichat.runtime.http_security import HttpProtection, http_protection, rebinding_guard
 

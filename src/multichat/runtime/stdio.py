@@ -1,0 +1,81 @@
+"""Serve MCP over stdio, answering a line that is not JSON-RPC with a -32700 parse error.
+
+The MCP SDK's stdio transport hands such a line on as an exception, and its dispatcher drops it
+(logged at DEBUG): the client never hears back. JSON-RPC 2.0 asks for a parse error with a null
+id. This wraps the transport's read stream to answer those, then serves exactly as
+``FastMCP.run_stdio_async`` does (same lifespan, same transport marker).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+import anyio
+from fastmcp import FastMCP
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+from mcp_types import ErrorData, JSONRPCError
+
+PARSE_ERROR = -32700
+
+
+class _AnswerParseErrors:
+    """A read stream that answers transport errors itself and passes messages on."""
+
+    def __init__(self, inner: Any, write_stream: Any) -> None:
+        self._inner = inner
+        self._write = write_stream
+
+    async def receive(self) -> SessionMessage:
+        while True:
+            item = await self._inner.receive()
+            if not isinstance(item, Exception):
+                return item  # type: ignore[no-any-return]
+            error = ErrorData(code=PARSE_ERROR, message="Parse error: not a JSON-RPC message")
+            await self._write.send(
+                SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=error))
+            )
+
+    def __aiter__(self) -> _AnswerParseErrors:
+        return self
+
+    async def __anext__(self) -> SessionMessage:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+    async def __aenter__(self) -> _AnswerParseErrors:
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    def __getattr__(self, name: str) -> Any:
+        # Anything else (the context the dispatcher reads, close, clone) is the inner stream's.
+        return getattr(self._inner, name)
+
+
+async def serve_stdio(server: FastMCP[Any]) -> None:
+    """Serve ``server`` over this process's stdin and stdout until stdin closes."""
+    from fastmcp.server.context import reset_transport, set_transport
+
+    token = set_transport("stdio")
+    try:
+        async with server._lifespan_manager(), stdio_server() as (read_stream, write_stream):
+            await server._mcp_server.run(
+                _AnswerParseErrors(read_stream, write_stream),
+                write_stream,
+                server._mcp_server.create_initialization_options(),
+            )
+    finally:
+        reset_transport(token)
