@@ -6,10 +6,16 @@ A plain module (not a conftest) so every test can import it: ``from helpers impo
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,3 +109,59 @@ class MockOAuthServer:
 
 CLIENT_ID = "multichat-test-client"
 CLIENT_SECRET = "test-client-secret-5f2c9a"
+
+
+class LinePump:
+    """Reads a pipe on a thread, so a test can wait for lines with a deadline.
+
+    ``seen`` holds every line read so far, whether or not ``next_line`` handed it out.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _run(self, stream: Any) -> None:
+        try:
+            for line in stream:
+                self.seen.append(line)
+                self.lines.put(line)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.lines.put(None)
+
+    def next_line(self, deadline: float) -> str | None:
+        """The next line, or ``None`` at EOF; fails the test when ``deadline`` passes first."""
+        remaining = deadline - time.monotonic()
+        try:
+            return self.lines.get(timeout=max(remaining, 0.001))
+        except queue.Empty:
+            pytest.fail("no line from the server before the deadline")
+
+    def drain(self, timeout: float = 10.0) -> list[str]:
+        """Every line up to EOF (the process must have exited or closed the pipe)."""
+        deadline = time.monotonic() + timeout
+        while self.next_line(deadline) is not None:
+            pass
+        return self.seen
+
+    def join(self, timeout: float) -> str:
+        """Wait (at most ``timeout`` s) for EOF; everything read, as one string."""
+        self._thread.join(timeout)
+        return "".join(self.seen)
+
+
+@asynccontextmanager
+async def connect(workspace: Path) -> AsyncIterator[Any]:
+    """A real MCP client, in memory, on the server ``build_server`` makes for ``workspace``."""
+    from fastmcp import Client
+
+    from multichat.runtime import build_server, load_config
+
+    server, report = build_server(load_config(workspace / "provider-config.yaml"))
+    assert report.failures == []
+    async with Client(server) as client:
+        yield client

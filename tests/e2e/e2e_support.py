@@ -6,11 +6,9 @@ import contextlib
 import hashlib
 import json
 import os
-import queue
 import socket
 import subprocess
 import textwrap
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import LinePump
 
 #: Upper bound for any single wait on a subprocess or a server (never a timing assertion).
 DEADLINE = 60.0
@@ -480,46 +479,6 @@ def write_guide_provider(
 # ---- a raw JSON-RPC session over a subprocess's pipes ----------------------------------------
 
 
-class LineReader:
-    """Reads a pipe on a thread so the test can wait for lines with a deadline."""
-
-    def __init__(self, stream: Any) -> None:
-        """Start reading ``stream`` until EOF."""
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _pump(self, stream: Any) -> None:
-        try:
-            for line in stream:
-                self.lines.put(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self.lines.put(None)
-
-    def next_line(self, deadline: float) -> str | None:
-        """The next line, or ``None`` at EOF; fails the test when ``deadline`` passes first."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            pytest.fail("no line from the server before the deadline")
-        try:
-            line = self.lines.get(timeout=remaining)
-        except queue.Empty:
-            pytest.fail("no line from the server before the deadline")
-        if line is not None:
-            self.seen.append(line)
-        return line
-
-    def drain(self, timeout: float = 10.0) -> list[str]:
-        """Every line up to EOF (the process must have exited or closed the pipe)."""
-        deadline = time.monotonic() + timeout
-        while self.next_line(deadline) is not None:
-            pass
-        return self.seen
-
-
 def send_json(process: subprocess.Popen[str], message: dict[str, Any]) -> None:
     """Write one newline-delimited JSON-RPC message to the process's stdin."""
     assert process.stdin is not None
@@ -527,7 +486,7 @@ def send_json(process: subprocess.Popen[str], message: dict[str, Any]) -> None:
     process.stdin.flush()
 
 
-def wait_for_response(reader: LineReader, request_id: int, deadline: float) -> dict[str, Any]:
+def wait_for_response(reader: LinePump, request_id: int, deadline: float) -> dict[str, Any]:
     """Read stdout lines until the response to ``request_id`` arrives."""
     while True:
         line = reader.next_line(deadline)

@@ -8,7 +8,7 @@ import time
 import pytest
 from e2e_support import (
     DEADLINE,
-    LineReader,
+    LinePump,
     clean_env,
     dedent,
     free_port,
@@ -151,7 +151,7 @@ def test_stdout_carries_only_json_rpc(ws, reap):
             env=clean_env(),
         )
     )
-    stdout, stderr = LineReader(process.stdout), LineReader(process.stderr)
+    stdout, stderr = LinePump(process.stdout), LinePump(process.stderr)
     deadline = time.monotonic() + DEADLINE
 
     send_json(

@@ -7,8 +7,7 @@ provider's config work on a copy. Facts checked here are the sandbox's determini
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import free_port
+from helpers import connect, free_port
 from ruamel.yaml import YAML
 
-from multichat.runtime import UNTRUSTED_NOTICE, build_server, load_config, provider_auth
+from multichat.runtime import UNTRUSTED_NOTICE, load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.token_access import reset_provider_auth
 from multichat.runtime.untrusted import BEGIN, END
@@ -115,14 +114,6 @@ def copy_workspace(workspace: Path, tmp_path: Path) -> Path:
     target = tmp_path / "copy"
     shutil.copytree(workspace, target)
     return target
-
-
-@asynccontextmanager
-async def connect(workspace: Path) -> AsyncIterator[Client[Any]]:
-    server, report = build_server(load_config(workspace / "provider-config.yaml"))
-    assert report.failures == []
-    async with Client(server) as client:
-        yield client
 
 
 async def call(client: Client[Any], tool: str, **arguments: Any) -> Any:

@@ -9,15 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MULTICHAT, free_port
+from helpers import MULTICHAT, LinePump, free_port
 from ruamel.yaml import YAML
 
 PROVIDER = "chat"
@@ -91,37 +89,6 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
     env.update(extra)
     return env
-
-
-class LinePump:
-    """Reads a pipe on a thread, so the test can wait for lines with a deadline."""
-
-    def __init__(self, stream: Any) -> None:
-        self.lines: queue.Queue[str | None] = queue.Queue()
-        self.seen: list[str] = []
-        self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _run(self, stream: Any) -> None:
-        try:
-            for line in stream:
-                self.seen.append(line)
-                self.lines.put(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self.lines.put(None)
-
-    def next_line(self, deadline: float) -> str | None:
-        remaining = deadline - time.monotonic()
-        try:
-            return self.lines.get(timeout=max(remaining, 0.001))
-        except queue.Empty:
-            pytest.fail("no line from the server before the deadline")
-
-    def join(self, timeout: float) -> str:
-        self._thread.join(timeout)
-        return "".join(self.seen)
 
 
 class RawStdioSession:

@@ -10,8 +10,7 @@ import asyncio
 import shutil
 import sys
 import textwrap
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import free_port
+from helpers import connect, free_port
 from security_support import (
     PROVIDER,
     RawStdioSession,
@@ -65,14 +64,6 @@ def copy_of(workspace: Path, tmp_path: Path) -> Path:
     target = tmp_path / "copy"
     shutil.copytree(workspace, target, ignore=shutil.ignore_patterns("__pycache__"))
     return target
-
-
-@asynccontextmanager
-async def connect(workspace: Path) -> AsyncIterator[Client[Any]]:
-    server, report = build_server(load_config(workspace / "provider-config.yaml"))
-    assert report.failures == []
-    async with Client(server) as client:
-        yield client
 
 
 async def call(client: Client[Any], tool: str, **arguments: Any) -> Any:
