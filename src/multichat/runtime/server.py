@@ -64,11 +64,18 @@ def build_server(
     return server, report
 
 
-def _all_tool_names(provider: LoadedProvider) -> set[str]:
+def _local_components(provider: LoadedProvider) -> list[Any] | None:
+    """The components registered on the provider's own FastMCP (``None`` if FastMCP hides them).
+
+    ``local_provider`` is public; its ``_components`` store is not, hence the guard.
+    """
     components = getattr(provider.mcp.local_provider, "_components", None)
-    if not isinstance(components, dict):
-        return set(provider.tools)
-    return {c.name for c in components.values() if isinstance(c, Tool)} | set(provider.tools)
+    return list(components.values()) if isinstance(components, dict) else None
+
+
+def _all_tool_names(provider: LoadedProvider) -> set[str]:
+    components = _local_components(provider) or []
+    return {c.name for c in components if isinstance(c, Tool)} | set(provider.tools)
 
 
 def registered_components(provider: LoadedProvider) -> list[Tool] | None:
@@ -79,10 +86,10 @@ def registered_components(provider: LoadedProvider) -> list[Tool] | None:
     measured in bench/). A provider with anything else (resources, prompts, tools added
     another way) is mounted whole instead, so nothing of it is lost.
     """
-    components = getattr(provider.mcp.local_provider, "_components", None)
-    if not isinstance(components, dict):
+    components = _local_components(provider)
+    if components is None:
         return None
-    tools = [c for c in components.values() if isinstance(c, Tool)]
+    tools = [c for c in components if isinstance(c, Tool)]
     if len(tools) != len(components) or {t.name for t in tools} != set(provider.tools):
         return None
     return tools
