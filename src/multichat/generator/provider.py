@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from multichat.errors import ProviderExists, UserError
+from ruamel.yaml import YAML
+
+from multichat.errors import ConfigError, ProviderExists, UserError
 from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.contract_check import check_rendered_provider
+from multichat.generator.import_check import check_provider_imports
 from multichat.generator.names import validate_provider_name
 from multichat.generator.template_source import render
 from multichat.runtime.config import WorkspaceConfig, load_config
@@ -99,6 +102,7 @@ def plan_new_provider(
             original if keep_entry else add_provider_entry(original, config.path, name, entry_text)
         )
         check_rendered_provider(rendered, layout.package_dir(name))
+        check_rendered_imports(rendered, name, config, updated)
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
         changes = ChangeSet(root)
         if force:
@@ -117,6 +121,28 @@ def plan_new_provider(
     changes.write(relative_config, updated.encode("utf-8"))
     written = {change.path for change in changes.changes}
     return changes, [root / f for f in files if f in written]
+
+
+def check_rendered_imports(
+    rendered: Path, name: str, config: WorkspaceConfig, config_text: str
+) -> None:
+    """Import the rendered provider under ``config_text`` (see :mod:`.import_check`)."""
+    safe = YAML(typ="safe")
+    providers = (safe.load(config_text) or {}).get("providers") or {}
+    entry = providers.get(name)
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{config.path} has no mapping for provider {name!r} under providers:")
+    answers_path = rendered / layout.answers_file(name)
+    answers = safe.load(answers_path.read_text(encoding="utf-8")) if answers_path.is_file() else {}
+    check_provider_imports(
+        rendered,
+        name,
+        workspace=config.root,
+        config_name=config.path.name,
+        config_text=config_text,
+        entry=entry,
+        answers={k: v for k, v in (answers or {}).items() if not str(k).startswith("_")},
+    )
 
 
 def _plan_replacement(changes: ChangeSet, root: Path, name: str, keep: set[Path]) -> None:

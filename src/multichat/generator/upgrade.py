@@ -21,7 +21,7 @@ from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.names import validate_provider_name
-from multichat.generator.provider import SECRET_FILES
+from multichat.generator.provider import SECRET_FILES, check_rendered_imports
 from multichat.generator.template_source import render
 from multichat.runtime.config import WorkspaceConfig, load_config
 
@@ -68,6 +68,7 @@ def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
     with render("provider", answers, defaults=True) as rendered:
         (rendered / f"{name}.provider-config.yaml").unlink(missing_ok=True)
         check_rendered_provider(rendered, layout.package_dir(name))
+        check_rendered_imports(rendered, name, config, config.path.read_text(encoding="utf-8"))
         theirs = {
             path: content
             for path, content in _files(rendered).items()

@@ -115,14 +115,14 @@ def load_provider(config: WorkspaceConfig, name: str) -> LoadedProvider:
     if missing:
         raise ProviderLoadError(name, f"missing {', '.join(missing)} in {folder}")
     package = f"src.providers.{name}"
-    instance = _import(name, f"{package}.mcp_instance")
+    instance = import_provider_module(name, f"{package}.mcp_instance")
     mcp = getattr(instance, "mcp", None)
     if not isinstance(mcp, FastMCP):
         raise ProviderLoadError(name, f"{package}.mcp_instance has no `mcp` FastMCP instance")
     if not callable(getattr(instance, "tool", None)):
         raise ProviderLoadError(name, f"{package}.mcp_instance has no `tool` decorator")
     for module_name in tool_modules(folder, package):
-        _import(name, module_name)
+        import_provider_module(name, module_name)
     return LoadedProvider(
         name=name, config=config.provider(name), mcp=mcp, tools=registered_tools(name)
     )
@@ -130,26 +130,32 @@ def load_provider(config: WorkspaceConfig, name: str) -> LoadedProvider:
 
 def tool_modules(folder: Path, package: str) -> list[str]:
     """Dotted names of every module under the provider's ``tools/`` folder, sorted."""
+    return modules_under(folder / "tools", f"{package}.tools", include_private=False)
+
+
+def modules_under(folder: Path, package: str, *, include_private: bool) -> list[str]:
+    """Dotted names of the modules and subpackages below ``folder`` (not ``package`` itself)."""
     # Walk the folders ourselves: pkgutil.walk_packages imports subpackages to recurse, outside
-    # _import's stdout redirect and error reporting, so one broken subpackage crashed the load.
+    # import_provider_module's stdout redirect and error reporting, so one broken subpackage
+    # crashed the load.
     found: list[str] = []
 
     def walk(path: Path, prefix: str) -> None:
         for info in pkgutil.iter_modules([str(path)], prefix=prefix):
             short = info.name.rsplit(".", 1)[-1]
-            if short.startswith("_"):
+            if short.startswith("_") and not include_private:
                 continue
             found.append(info.name)
             if info.ispkg:
                 walk(path / short, f"{info.name}.")
 
-    tools_folder = folder / "tools"
-    if tools_folder.is_dir():
-        walk(tools_folder, f"{package}.tools.")
+    if folder.is_dir():
+        walk(folder, f"{package}.")
     return sorted(found)
 
 
-def _import(provider: str, module_name: str) -> ModuleType:
+def import_provider_module(provider: str, module_name: str) -> ModuleType:
+    """Import a module of ``provider``; any failure becomes a one-line ProviderLoadError."""
     # Import-time prints must not reach stdout: over stdio, stdout is the MCP channel.
     with contextlib.redirect_stdout(sys.stderr):
         try:

@@ -1,0 +1,216 @@
+"""Before writing, the rendered provider is imported in a child process (issue 5's validation).
+
+The templates here are copies of the real one with one line changed, so the only reason a
+provider fails is that line. Each test gets its own verdict cache unless it is about the cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from helpers import run_cli
+from lifecycle_support import (
+    PACKAGE_TEMPLATE,
+    assert_same_tree,
+    copy_template,
+    one_line,
+    snapshot,
+)
+
+from multichat.generator.import_check import verdict_key
+
+
+def _env(cache: Path, template: Path | None = None) -> dict[str, str]:
+    env = {"MULTICHAT_CACHE_DIR": str(cache)}
+    if template is not None:
+        env["MULTICHAT_TEMPLATE"] = str(template)
+    return env
+
+
+def _verdicts(cache: Path) -> list[str]:
+    folder = cache / "import-checks"
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def _template_with(current: Path, target: Path, relative: str, line: str) -> Path:
+    """A copy of the template whose ``relative`` (under the package) ends with ``line``."""
+    template = copy_template(current, target)
+    module = template / PACKAGE_TEMPLATE / relative
+    module.write_text(module.read_text() + line)
+    return template
+
+
+@pytest.mark.parametrize(
+    ("relative", "line", "expected"),
+    [
+        pytest.param(
+            "tools/provider_info.py.jinja",
+            'raise RuntimeError("tool module broke")\n',
+            ["src.providers.gamma.tools.provider_info", "RuntimeError: tool module broke"],
+            id="tool-module-raises",
+        ),
+        pytest.param(
+            "server_auth.py.jinja",
+            "import no_such_module_anywhere\n",
+            ["src.providers.gamma.server_auth", "ModuleNotFoundError", "no_such_module_anywhere"],
+            id="server-auth-imports-missing-module",
+        ),
+        pytest.param(
+            "api/client.py.jinja",
+            "VALUE = undefined_name_in_client\n",
+            ["src/providers/gamma/api/client.py:", "NameError", "undefined_name_in_client"],
+            id="api-module-name-error",
+        ),
+        pytest.param(
+            "tools/provider_info.py.jinja",
+            "\n@tool()\ndef provider_info() -> str:\n    return 'twice'\n",
+            ["provider_info"],
+            id="tool-registered-twice",
+        ),
+        pytest.param(
+            "mcp_instance.py.jinja",
+            "import os\nos._exit(3)\n",
+            ["stopped the interpreter", "exit code 3"],
+            id="module-exits-the-process",
+        ),
+    ],
+)
+def test_provider_that_does_not_import_is_refused_and_nothing_written(
+    workspace: Path,
+    add_provider: Callable[..., Path],
+    current_template: Path,
+    tmp_path: Path,
+    relative: str,
+    line: str,
+    expected: list[str],
+) -> None:
+    broken = _template_with(current_template, tmp_path / "broken", relative, line)
+    add_provider("alpha")
+    before = snapshot(workspace)
+
+    for extra in ((), ("--dry-run",)):
+        result = run_cli(
+            "new", "provider", "gamma", *extra, cwd=workspace, env=_env(tmp_path, broken)
+        )
+        message = one_line(result, 1)
+        assert "the generated provider 'gamma' does not import" in message, message
+        for part in expected:
+            assert part in message, message
+        assert "multichat-import-check-" not in message, "names the scratch copy, not the file"
+        assert "nothing was written" in message, message
+        assert_same_tree(workspace, before, extra)
+    assert _verdicts(tmp_path) == [], "a failing import is never remembered"
+
+
+def test_import_check_uses_the_new_config_entry(
+    workspace: Path, current_template: Path, tmp_path: Path
+) -> None:
+    """Code that reads its own entry at import time sees the entry being added."""
+    template = _template_with(
+        current_template,
+        tmp_path / "reads-entry",
+        "mcp_instance.py.jinja",
+        'assert get_provider_config_value(PROVIDER_NAME, "port") == {{ port }}, "entry missing"\n',
+    )
+    result = run_cli(
+        "new", "provider", "gamma", "--data", "port=8123", cwd=workspace,
+        env=_env(tmp_path, template),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (workspace / "src/providers/gamma/mcp_instance.py").is_file()
+
+
+def test_a_passing_verdict_is_reused_only_for_the_same_code(
+    workspace: Path, current_template: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first = run_cli("new", "provider", "alpha", cwd=workspace, env=_env(cache))
+    assert first.returncode == 0, first.stderr
+    assert len(_verdicts(cache)) == 1
+
+    # Another name, display name and port: the same code, so the same verdict.
+    second = run_cli("new", "provider", "beta", cwd=workspace, env=_env(cache))
+    assert second.returncode == 0, second.stderr
+    assert len(_verdicts(cache)) == 1
+
+    # A different preset is different code: checked, and remembered on its own.
+    third = run_cli(
+        "new", "provider", "chat", "--preset", "sandbox", cwd=workspace, env=_env(cache)
+    )
+    assert third.returncode == 0, third.stderr
+    assert len(_verdicts(cache)) == 2
+
+    # With a warm cache, code that does not import is still caught.
+    broken = _template_with(
+        current_template, tmp_path / "broken", "tools/provider_info.py.jinja", "1 / 0\n"
+    )
+    before = snapshot(workspace)
+    refused = run_cli("new", "provider", "delta", cwd=workspace, env=_env(cache, broken))
+    assert "ZeroDivisionError" in one_line(refused, 1)
+    assert_same_tree(workspace, before)
+
+
+def test_verdicts_live_in_the_user_cache_unless_turned_off(workspace: Path, tmp_path: Path) -> None:
+    xdg = tmp_path / "xdg"
+    plain = run_cli("new", "provider", "alpha", cwd=workspace, env={"XDG_CACHE_HOME": str(xdg)})
+    assert plain.returncode == 0, plain.stderr
+    assert len(_verdicts(xdg / "multichat")) == 1
+
+    off = tmp_path / "off"
+    result = run_cli(
+        "new", "provider", "beta", cwd=workspace,
+        env={"MULTICHAT_CACHE_DIR": "", "XDG_CACHE_HOME": str(off)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert not off.exists()
+
+
+def test_upgrade_refuses_a_template_whose_render_does_not_import(
+    old_workspace: Path, current_template: Path, tmp_path: Path
+) -> None:
+    broken = _template_with(
+        current_template, tmp_path / "broken", "api/auth.py.jinja", "raise ImportError('nope')\n"
+    )
+    before = snapshot(old_workspace)
+    result = run_cli("upgrade", "provider", "alpha", cwd=old_workspace, env=_env(tmp_path, broken))
+    message = one_line(result, 1)
+    assert "the generated provider 'alpha' does not import" in message, message
+    assert "ImportError: nope (src/providers/alpha/api/auth.py:" in message, message
+    assert_same_tree(old_workspace, before)
+
+
+# ---- the verdict's key ----------------------------------------------------------------------
+
+
+def _render(name: str, display: str, port: int, body: str = "x = 1\n") -> dict[Path, bytes]:
+    return {
+        Path("mcp_instance.py"): f'PROVIDER_NAME = "{name}"\n"""{display}."""\n'.encode(),
+        Path("tools/info.py"): f"PORT = {port}\n{body}".encode(),
+    }
+
+
+def _key(name: str, display: str, port: int, body: str = "x = 1\n", src: bytes = b"") -> str:
+    answers = {"provider_name": name, "display_name": display, "port": port, "scopes": ["a"]}
+    entry = {"name": display, "port": port}
+    return verdict_key(
+        _render(name, display, port, body), entry, {Path("src/__init__.py"): src}, answers
+    )
+
+
+def test_key_masks_the_answers_values_only() -> None:
+    base = _key("alpha", "Alpha", 8000)
+    assert _key("beta", "Beta", 8001) == base
+    assert _key("alpha", "Alpha", 8000, body="x = 2\n") != base
+    assert _key("alpha", "Alpha", 8000, src=b"import os\n") != base
+    # A literal that happens to equal another provider's name is not masked away.
+    assert _key("beta", "Beta", 8001, body="x = 1\nalpha = 1\n") != _key(
+        "alpha", "Alpha", 8000, body="x = 1\nalpha = 1\n"
+    )
+
+
+def test_key_follows_the_python_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = _key("alpha", "Alpha", 8000)
+    monkeypatch.setattr("sys.executable", "/elsewhere/python")
+    assert _key("alpha", "Alpha", 8000) != base
