@@ -19,6 +19,7 @@ from lifecycle_support import (
     snapshot,
 )
 
+from multichat.generator.import_check import _environment as environment
 from multichat.generator.import_check import verdict_key
 
 
@@ -31,7 +32,21 @@ def _env(cache: Path, template: Path | None = None) -> dict[str, str]:
 
 def _verdicts(cache: Path) -> list[str]:
     folder = cache / "import-checks"
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    return sorted(name for name in names if not name.startswith("kind-"))
+
+
+def _probes_running() -> list[str]:
+    """Command lines of import probes alive now (any process of this machine)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            words = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"multichat.generator.import_probe" in words:
+            found.append(" ".join(w.decode(errors="replace") for w in words))
+    return found
 
 
 def _template_with(current: Path, target: Path, relative: str, line: str) -> Path:
@@ -150,6 +165,8 @@ def test_a_passing_verdict_is_reused_only_for_the_same_code(
     refused = run_cli("new", "provider", "delta", cwd=workspace, env=_env(cache, broken))
     assert "ZeroDivisionError" in one_line(refused, 1)
     assert_same_tree(workspace, before)
+    # The probe started early (a kind with no verdict) or unneeded is never left behind.
+    assert _probes_running() == []
 
 
 def test_verdicts_live_in_the_user_cache_unless_turned_off(workspace: Path, tmp_path: Path) -> None:
@@ -213,4 +230,10 @@ def test_key_masks_the_answers_values_only() -> None:
 def test_key_follows_the_python_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     base = _key("alpha", "Alpha", 8000)
     monkeypatch.setattr("sys.executable", "/elsewhere/python")
-    assert _key("alpha", "Alpha", 8000) != base
+    environment.cache_clear()  # computed once per process; this test changes the process
+    try:
+        assert _key("alpha", "Alpha", 8000) != base
+    finally:
+        monkeypatch.undo()
+        environment.cache_clear()
+    assert _key("alpha", "Alpha", 8000) == base

@@ -3,14 +3,16 @@
 The rendered package is copied into a scratch workspace (with the new ``provider-config.yaml``
 and the workspace's own ``src/`` modules) and loaded there by
 :mod:`multichat.generator.import_probe`, as ``multichat run`` would load it. A child process
-keeps the provider's import-time code out of the CLI and costs FastMCP's import (about a
-second), so passing verdicts are remembered: a render that differs from one already checked only
-in the answers' values (name, display name, port...), in the same Python environment and
-multichat, is not imported again. See docs/architecture.md, "Validation before writing".
+keeps the provider's import-time code out of the CLI, and it starts importing FastMCP (about a
+second) while Copier renders. Passing verdicts are remembered: a render that differs from one
+already checked only in the answers' values (name, display name, port...), in the same Python
+environment and multichat, is not imported again. See docs/architecture.md.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -19,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,66 @@ PROBE_TIMEOUT = 120.0
 KEY_VERSION = b"import-check 1"
 
 
+class ImportProbe:
+    """The child process that imports a provider; started early, asked at most once."""
+
+    def __init__(self) -> None:
+        """Start the child: it imports FastMCP and the runtime, then waits for a question."""
+        self._process = subprocess.Popen(
+            [sys.executable, "-P", "-m", "multichat.generator.import_probe"],
+            cwd=tempfile.gettempdir(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+
+    def ask(self, config_path: Path, name: str) -> str | None:
+        """None when provider ``name`` of ``config_path`` loads; otherwise why it does not."""
+        request = json.dumps([str(config_path), name]) + "\n"
+        try:
+            stdout, stderr = self._process.communicate(request, timeout=PROBE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.close()
+            return f"importing it did not finish within {PROBE_TIMEOUT:.0f} s"
+        lines = stdout.strip().splitlines()
+        try:
+            verdict = json.loads(lines[-1]) if lines else None
+        except json.JSONDecodeError:
+            verdict = None
+        if isinstance(verdict, dict) and "ok" in verdict:
+            return None if verdict["ok"] else str(verdict.get("reason", "unknown failure"))
+        last = stderr.strip().splitlines()
+        said = f": {last[-1]}" if last else ""
+        code = self._process.returncode
+        return f"importing it stopped the interpreter (exit code {code}){said}"
+
+    def close(self) -> None:
+        """Stop the child if it still runs (it was not needed, or it hangs)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.communicate()
+
+
+@contextlib.contextmanager
+def import_probe(template: Path, preset: str) -> Iterator[ImportProbe | None]:
+    """An early-started probe when this kind of provider has no verdict yet, else None.
+
+    Only a guess to save time: :func:`check_provider_imports` starts a probe itself if it needs
+    one and none was started, and stops an unneeded one.
+    """
+    cache = _cache_dir()
+    if cache is not None and (cache / _kind_key(template, preset)).is_file():
+        yield None
+        return
+    probe = ImportProbe()
+    try:
+        yield probe
+    finally:
+        probe.close()
+
+
 def check_provider_imports(
     rendered: Path,
     name: str,
@@ -44,11 +106,14 @@ def check_provider_imports(
     config_text: str,
     entry: Mapping[str, Any],
     answers: Mapping[str, Any],
+    probe: ImportProbe | None = None,
+    kind: tuple[Path, str] | None = None,
 ) -> None:
     """Raise :class:`GenerationError` unless the rendered provider ``name`` loads and imports.
 
     ``rendered`` is laid out like a workspace (``src/providers/NAME/...``); ``config_text`` is
-    the configuration the provider will run with and ``entry`` its parsed entry there.
+    the configuration the provider will run with and ``entry`` its parsed entry there. ``kind``
+    (template, preset) lets a passing verdict tell the next run not to start a probe early.
     """
     extras = _workspace_modules(workspace)
     package = rendered / layout.package_dir(name)
@@ -56,6 +121,8 @@ def check_provider_imports(
     cache = _cache_dir()
     if cache is not None and (cache / key).is_file():
         logger.debug("import check of %s: a passing verdict exists (%s)", name, key[:12])
+        if probe is not None:
+            probe.close()
         return
     with tempfile.TemporaryDirectory(prefix="multichat-import-check-") as scratch:
         root = Path(scratch)
@@ -65,7 +132,11 @@ def check_provider_imports(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
         (root / config_name).write_text(config_text, encoding="utf-8")
-        reason = _run_probe(root / config_name, name)
+        own = probe if probe is not None else ImportProbe()
+        try:
+            reason = own.ask(root / config_name, name)
+        finally:
+            own.close()
         if reason is not None:
             # Name the file as it would sit in the workspace, not in the scratch copy.
             reason = reason.replace(f"{root}{os.sep}", "").replace(scratch + os.sep, "")
@@ -75,6 +146,8 @@ def check_provider_imports(
         )
     if cache is not None:
         _remember(cache, key)
+        if kind is not None:
+            _remember(cache, _kind_key(*kind))
 
 
 def verdict_key(
@@ -97,6 +170,20 @@ def verdict_key(
     return digest.hexdigest()
 
 
+def _kind_key(template: Path, preset: str) -> str:
+    """Template, preset and environment: a verdict for them makes an early probe unlikely.
+
+    ``template`` is the folder that holds ``copier.yml`` and ``template/``.
+    """
+    digest = hashlib.sha256(KEY_VERSION + b" kind\0" + preset.encode() + b"\0")
+    files = [template / "copier.yml", *(template / "template").rglob("*")]
+    newest = max((p.stat().st_mtime_ns for p in files if p.is_file()), default=0)
+    digest.update(f"{template}={newest}\0".encode("utf-8", "surrogateescape"))
+    for part in _environment():
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return "kind-" + digest.hexdigest()
+
+
 def _answer_masks(answers: Mapping[str, Any]) -> list[tuple[bytes, bytes]]:
     """(value, placeholder) pairs, longest value first, for the answers that are plain text."""
     masks = [
@@ -113,7 +200,8 @@ def _masked(data: bytes, masks: Iterable[tuple[bytes, bytes]]) -> bytes:
     return data
 
 
-def _environment() -> list[str]:
+@functools.cache
+def _environment() -> tuple[str, ...]:
     """The interpreter, what it can import, and this multichat (its newest source file)."""
     import multichat
 
@@ -126,7 +214,7 @@ def _environment() -> list[str]:
     own = Path(multichat.__file__).parent
     newest = max((p.stat().st_mtime_ns for p in own.rglob("*.py")), default=0)
     parts.append(f"{own}={newest}")
-    return parts
+    return tuple(parts)
 
 
 def _files_of(folder: Path) -> dict[Path, bytes]:
@@ -150,35 +238,6 @@ def _workspace_modules(workspace: Path) -> dict[Path, bytes]:
             continue
         found[relative] = path.read_bytes()
     return found
-
-
-def _run_probe(config_path: Path, name: str) -> str | None:
-    """None when the provider loads in a child process; otherwise why it does not."""
-    argv = [sys.executable, "-m", "multichat.generator.import_probe", str(config_path), name]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    try:
-        child = subprocess.run(
-            argv,
-            cwd=config_path.parent,
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return f"importing it did not finish within {PROBE_TIMEOUT:.0f} s"
-    lines = child.stdout.strip().splitlines()
-    try:
-        verdict = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        verdict = None
-    if isinstance(verdict, dict) and "ok" in verdict:
-        return None if verdict["ok"] else str(verdict.get("reason", "unknown failure"))
-    last = child.stderr.strip().splitlines()
-    said = f": {last[-1]}" if last else ""
-    return f"importing it stopped the interpreter (exit code {child.returncode}){said}"
 
 
 def _cache_dir() -> Path | None:

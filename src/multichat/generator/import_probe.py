@@ -1,16 +1,22 @@
 """Child process of the import check: load one provider of a scratch workspace as ``run`` would.
 
-``python -m multichat.generator.import_probe CONFIG NAME`` loads provider NAME the way
-``multichat run`` does (``mcp_instance`` and every tool module, tools registered), then imports
-every other module of its package (``server_auth``, ``api/*``...). It prints one JSON line on
-stdout: ``{"ok": true, "tools": N}`` or ``{"ok": false, "reason": "..."}``.
+Started by :class:`multichat.generator.import_check.ImportProbe` while the parent still renders,
+it first imports the runtime (FastMCP, FastAPI: the slow part), then reads one JSON line
+``[CONFIG, NAME]`` from stdin (end of input: not needed, exit 0). It loads provider NAME the way
+``multichat run`` does (``mcp_instance`` and every tool module, tools registered), imports every
+other module of the package (``server_auth``, ``api/*``...), and prints one JSON line on stdout:
+``{"ok": true, "tools": N}`` or ``{"ok": false, "reason": "..."}``.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
+
+#: Imported before the question arrives, while the parent renders.
+WARM_MODULES = ("multichat.runtime.loader", "multichat.runtime.auth_app")
 
 
 def probe(config_path: Path, name: str) -> dict[str, object]:
@@ -39,9 +45,15 @@ def probe(config_path: Path, name: str) -> dict[str, object]:
     return {"ok": True, "tools": len(loaded.tools)}
 
 
-def main(argv: list[str]) -> int:
-    """Entry point of the child process; exit 0 when the provider imports, 1 when it does not."""
-    verdict = probe(Path(argv[0]), argv[1])
+def main() -> int:
+    """Warm up, answer one question from stdin; exit 0 when the provider imports, else 1."""
+    for module in WARM_MODULES:
+        importlib.import_module(module)
+    request = sys.stdin.readline()
+    if not request:
+        return 0
+    config_path, name = json.loads(request)
+    verdict = probe(Path(config_path), name)
     # Anything a provider printed went to stderr (import_provider_module redirects stdout).
     sys.stdout.write(json.dumps(verdict) + "\n")
     sys.stdout.flush()
@@ -49,4 +61,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    raise SystemExit(main())

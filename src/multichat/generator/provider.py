@@ -17,9 +17,9 @@ from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.contract_check import check_rendered_provider
-from multichat.generator.import_check import check_provider_imports
+from multichat.generator.import_check import ImportProbe, check_provider_imports, import_probe
 from multichat.generator.names import validate_provider_name
-from multichat.generator.template_source import render
+from multichat.generator.template_source import render, template_root
 from multichat.runtime.config import WorkspaceConfig, load_config
 
 FIRST_PORT = 8000
@@ -91,7 +91,11 @@ def plan_new_provider(
     answers = _answers(config, name, preset, data)
     original = config.path.read_text(encoding="utf-8")
     relative_config = config.path.relative_to(root)
-    with render("provider", answers, defaults=defaults) as rendered:
+    template = template_root()
+    with (
+        import_probe(template, preset) as probe,
+        render("provider", answers, defaults=defaults) as rendered,
+    ):
         fragment = rendered / f"{name}.provider-config.yaml"
         entry_text = fragment.read_text(encoding="utf-8")
         fragment.unlink()
@@ -102,7 +106,7 @@ def plan_new_provider(
             original if keep_entry else add_provider_entry(original, config.path, name, entry_text)
         )
         check_rendered_provider(rendered, layout.package_dir(name))
-        check_rendered_imports(rendered, name, config, updated)
+        check_rendered_imports(rendered, name, config, updated, probe, (template, preset))
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
         changes = ChangeSet(root)
         if force:
@@ -124,7 +128,12 @@ def plan_new_provider(
 
 
 def check_rendered_imports(
-    rendered: Path, name: str, config: WorkspaceConfig, config_text: str
+    rendered: Path,
+    name: str,
+    config: WorkspaceConfig,
+    config_text: str,
+    probe: ImportProbe | None,
+    kind: tuple[Path, str],
 ) -> None:
     """Import the rendered provider under ``config_text`` (see :mod:`.import_check`)."""
     safe = YAML(typ="safe")
@@ -142,6 +151,8 @@ def check_rendered_imports(
         config_text=config_text,
         entry=entry,
         answers={k: v for k, v in (answers or {}).items() if not str(k).startswith("_")},
+        probe=probe,
+        kind=kind,
     )
 
 

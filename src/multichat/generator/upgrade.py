@@ -20,9 +20,10 @@ from multichat.errors import UserError
 from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.contract_check import check_rendered_provider
+from multichat.generator.import_check import import_probe
 from multichat.generator.names import validate_provider_name
 from multichat.generator.provider import SECRET_FILES, check_rendered_imports
-from multichat.generator.template_source import render
+from multichat.generator.template_source import render, template_root
 from multichat.runtime.config import WorkspaceConfig, load_config
 
 CONFLICT_MARK = b"\n<<<<<<< yours\n"
@@ -65,10 +66,15 @@ def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
         )
     base = _files(baseline_root)
     plan = UpgradePlan(ChangeSet(root))
-    with render("provider", answers, defaults=True) as rendered:
+    template, preset = template_root(), str(answers.get("preset", "blank"))
+    with (
+        import_probe(template, preset) as probe,
+        render("provider", answers, defaults=True) as rendered,
+    ):
         (rendered / f"{name}.provider-config.yaml").unlink(missing_ok=True)
         check_rendered_provider(rendered, layout.package_dir(name))
-        check_rendered_imports(rendered, name, config, config.path.read_text(encoding="utf-8"))
+        config_text = config.path.read_text(encoding="utf-8")
+        check_rendered_imports(rendered, name, config, config_text, probe, (template, preset))
         theirs = {
             path: content
             for path, content in _files(rendered).items()
