@@ -221,6 +221,11 @@ def test_key_masks_the_answers_values_only() -> None:
     assert _key("beta", "Beta", 8001) == base
     assert _key("alpha", "Alpha", 8000, body="x = 2\n") != base
     assert _key("alpha", "Alpha", 8000, src=b"import os\n") != base
+    # A short name masks the name where it stands alone, not each letter of the code.
+    assert _key("p", "P", 8000, body="x = 1\npp = 2\n") == _key(
+        "q", "Q", 8000, body="x = 1\npp = 2\n"
+    )
+    assert _key("p", "P", 8000, body="p = 1\n") != _key("q", "Q", 8000, body="p = 1\n")
     # A literal that happens to equal another provider's name is not masked away.
     assert _key("beta", "Beta", 8001, body="x = 1\nalpha = 1\n") != _key(
         "alpha", "Alpha", 8000, body="x = 1\nalpha = 1\n"
@@ -228,6 +233,7 @@ def test_key_masks_the_answers_values_only() -> None:
 
 
 def test_key_follows_the_python_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    environment.cache_clear()  # computed once per process; other tests changed sys.path
     base = _key("alpha", "Alpha", 8000)
     monkeypatch.setattr("sys.executable", "/elsewhere/python")
     environment.cache_clear()  # computed once per process; this test changes the process

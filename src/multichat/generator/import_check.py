@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,19 +185,29 @@ def _kind_key(template: Path, preset: str) -> str:
     return "kind-" + digest.hexdigest()
 
 
-def _answer_masks(answers: Mapping[str, Any]) -> list[tuple[bytes, bytes]]:
-    """(value, placeholder) pairs, longest value first, for the answers that are plain text."""
-    masks = [
-        (str(value).encode("utf-8"), b"\0" + str(key).encode("utf-8") + b"\0")
-        for key, value in answers.items()
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value)
+def _answer_masks(answers: Mapping[str, Any]) -> list[tuple[re.Pattern[bytes], bytes]]:
+    """(value, placeholder) pairs, longest value first, for the answers that are plain text.
+
+    A value is masked only where it stands alone (not inside a longer word), so a short name
+    like ``p`` masks ``"p"`` and ``providers.p.`` but not every letter p of the code.
+    """
+    values = sorted(
+        (
+            (str(value).encode("utf-8"), str(key).encode("utf-8"))
+            for key, value in answers.items()
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value)
+        ),
+        key=lambda pair: -len(pair[0]),
+    )
+    return [
+        (re.compile(rb"(?<![\w])" + re.escape(value) + rb"(?![\w])"), b"\0" + key + b"\0")
+        for value, key in values
     ]
-    return sorted(masks, key=lambda mask: -len(mask[0]))
 
 
-def _masked(data: bytes, masks: Iterable[tuple[bytes, bytes]]) -> bytes:
-    for value, placeholder in masks:
-        data = data.replace(value, placeholder)
+def _masked(data: bytes, masks: Iterable[tuple[re.Pattern[bytes], bytes]]) -> bytes:
+    for pattern, placeholder in masks:
+        data = pattern.sub(placeholder, data)
     return data
 
 
