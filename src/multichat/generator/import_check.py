@@ -217,7 +217,13 @@ def _environment() -> tuple[str, ...]:
     import multichat
 
     parts = [sys.executable, sys.version, multichat.__version__]
-    for entry in sys.path[1:]:
+    # The probe runs with neither our script's folder nor the current folder on its path (and
+    # a workspace folder's time changes with every file added): leave both out.
+    script = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else ""
+    skip = {"", os.getcwd(), script}
+    for entry in sys.path:
+        if entry in skip or os.path.abspath(entry) in skip:
+            continue
         try:
             parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
         except OSError:
