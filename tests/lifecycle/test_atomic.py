@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import random
@@ -325,3 +326,65 @@ def test_sigkill_at_every_rename_is_rolled_back_by_recover(tmp_path: Path) -> No
         assert recover(root) is True or fail_at == 1
         assert_same_tree(root, before, f"SIGKILL at os.replace call {fail_at}")
     assert killed >= 5, killed
+
+
+# ---- (e): Ctrl-C during `multichat new provider` -------------------------------------------
+
+
+def test_ctrl_c_during_new_provider_says_so_and_leaves_before_or_complete(
+    workspace: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT to the whole group, as a terminal sends it) at spread-out moments.
+
+    Each run starts with an empty verdict cache, so the import check's child process runs too;
+    whatever the moment, the workspace is as before or complete, and an interrupted run says so.
+    """
+    pristine = tmp_path / "pristine"
+    shutil.copytree(workspace, pristine)
+    before = snapshot(pristine)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
+    started = time.monotonic()
+    finished = run_cli("new", "provider", "kappa", cwd=workspace, env={
+        "MULTICHAT_CACHE_DIR": str(tmp_path / "cache-full")})  # fmt: skip
+    full_run = time.monotonic() - started  # spreads the moments over a run, never asserted
+    assert finished.returncode == 0, finished.stderr
+    complete = snapshot(workspace)
+
+    interrupted = 0
+    said: set[str] = set()
+    for number, fraction in enumerate((0.15, 0.35, 0.55, 0.75, 0.9)):
+        target = tmp_path / f"ws{number}"
+        shutil.copytree(pristine, target)
+        process = subprocess.Popen(
+            [MULTICHAT, "new", "provider", "kappa"],
+            cwd=target,
+            env={**env, "MULTICHAT_CACHE_DIR": str(tmp_path / f"cache{number}")},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        time.sleep(full_run * fraction)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=DEADLINE)
+        state = snapshot(target)
+        where = f"Ctrl-C at {fraction:.0%} of a run, exit {process.returncode}: {stderr!r}"
+        if process.returncode == 0:
+            assert state == complete, where
+            continue
+        interrupted += 1
+        assert process.returncode == 130, where
+        # Before the command has started (Python still importing) there is nothing to undo.
+        assert stderr.strip() in (
+            "multichat: interrupted; nothing was written",
+            "multichat: interrupted",
+        ), where
+        said.add(stderr.strip())
+        assert state == before, f"{where}\n{tree_difference(before, state)}"
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 0)  # the group is empty: no import probe left behind
+            pytest.fail(f"{where}: a process of the command's group is still running")
+    assert interrupted, "no run was interrupted: the moments came too late"
+    assert "multichat: interrupted; nothing was written" in said, said

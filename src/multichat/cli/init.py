@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from multichat.cli.app import state
+
 
 def init(
     directory: Annotated[
@@ -20,6 +22,7 @@ def init(
     ] = False,
 ) -> None:
     """Make a workspace: provider-config.yaml, src/providers/, tests/, .gitignore, README."""
+    state.interrupted = "interrupted; nothing was written"
     from multichat.generator.workspace import create_workspace
 
     created = create_workspace(

@@ -20,6 +20,12 @@ def error_line(message: str) -> None:
     print(f"{prefix} {message}", file=sys.stderr)
 
 
+def _interrupted() -> None:
+    """Say that Ctrl-C stopped the command (a server stopping that way says nothing)."""
+    if not state.quiet_interrupt:
+        print(f"multichat: {state.interrupted}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code: 0 ok, 1 failure, 2 bad input or usage, 130 Ctrl-C."""
     # Typer bundles its own click: its usage errors derive from typer.TyperException, not from
@@ -28,7 +34,8 @@ def main(argv: list[str] | None = None) -> None:
         code = app(args=argv, prog_name="multichat", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, KeyboardInterrupt):  # Ctrl-C at a prompt, or outside Typer's reach
+        _interrupted()
         sys.exit(EXIT_INTERRUPTED)
     except typer.TyperException as exc:
         show = getattr(exc, "show", None)
@@ -37,12 +44,11 @@ def main(argv: list[str] | None = None) -> None:
         else:
             error_line(exc.message)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("multichat: interrupted", file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
     except MultichatError as exc:
         if state.debug:
             raise
         error_line(str(exc))
         sys.exit(exc.exit_code)
+    if code == EXIT_INTERRUPTED:  # Typer's answer to Ctrl-C in a command: it returns 130
+        _interrupted()
     sys.exit(code if isinstance(code, int) else 0)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from multichat.cli.app import state
 from multichat.cli.options import ConfigOption
 from multichat.errors import UserError
 
@@ -61,6 +62,7 @@ def provider(
     config: ConfigOption = None,
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
+    state.interrupted = "interrupted; nothing was written"
     from multichat.generator.names import validate_provider_name
 
     validate_provider_name(name)  # before Copier is imported, so a typo fails at once

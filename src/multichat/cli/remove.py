@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from multichat.cli.app import state
 from multichat.cli.options import ConfigOption
 from multichat.errors import UserError
 
@@ -34,6 +35,7 @@ def provider(
     config: ConfigOption = None,
 ) -> None:
     """Delete src/providers/NAME, its tests, answers and baseline, and its config entry."""
+    state.interrupted = "interrupted; nothing was changed"
     from multichat.generator.names import validate_provider_name
 
     validate_provider_name(name)

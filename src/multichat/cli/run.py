@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from multichat.cli.app import state
 from multichat.cli.options import ConfigOption, open_workspace
 from multichat.errors import MultichatError, UserError
 
@@ -55,6 +56,7 @@ def run(
     ] = False,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
+    state.quiet_interrupt = True
     from multichat.generator.names import validate_provider_name
 
     for name in provider or []:

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from multichat.cli.app import state
+
 
 def sandbox(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
@@ -32,6 +34,7 @@ def sandbox(
     ] = 3600,
 ) -> None:
     """Serve the sandbox chat platform: OAuth 2.0 server, chat REST API, seeded conversation."""
+    state.quiet_interrupt = True
     from multichat.sandbox import SANDBOX_CLIENT_ID, create_app
     from multichat.sandbox.server import base_url, bind_socket, serve
 

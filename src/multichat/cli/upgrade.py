@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from multichat.cli.app import state
 from multichat.cli.options import ConfigOption, open_workspace
 
 upgrade_app = typer.Typer(
@@ -16,6 +17,8 @@ upgrade_app = typer.Typer(
 
 def _upgrade(config: ConfigOption, names: list[str], dry_run: bool) -> None:
     from multichat.generator.upgrade import upgrade_provider
+
+    state.interrupted = "interrupted; the upgrade in progress was undone"
 
     conflicts = 0
     for name in names:
