@@ -286,6 +286,62 @@ def test_foreign_host_and_origin_are_refused_on_loopback(
     assert post(protected, TOKEN).status_code == 200
 
 
+def test_allowed_host_and_origin_widen_the_loopback_check(
+    ws: Path, serve: Callable[..., Served]
+) -> None:
+    """A local reverse proxy forwarding its public name, and a browser client's site."""
+    served = serve(
+        ws,
+        "--allowed-host", "mcp.example.com",
+        "--allowed-host", "other.example:*",
+        "--allowed-origin", "https://app.example.com/",
+    )  # fmt: skip
+    port = served.port
+    for accepted in (
+        post(served),
+        post(served, Host="mcp.example.com"),
+        post(served, Host="other.example:8443"),
+        post(served, Host="mcp.example.com", Origin="https://app.example.com"),
+    ):
+        assert accepted.status_code == 200, (accepted.request.headers, accepted.text)
+    for refused in (
+        post(served, Host="evil.example"),
+        post(served, Host="mcp.example.com:8443"),  # named without a port: that port only
+        post(served, Host="sub.mcp.example.com"),
+        post(served, Origin="https://evil.example"),
+        post(served, Origin="http://app.example.com"),  # another scheme is another site
+        post(served, Origin=f"http://localhost:{port + 1}"),
+    ):
+        assert 400 <= refused.status_code < 500, (refused.request.headers, refused.text)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--allowed-host", "http://mcp.example.com"), "--allowed-host 'http://mcp.example.com'"),
+        (("--allowed-host", "mcp.example.com/path"), "NAME, NAME:PORT or NAME:*"),
+        (("--allowed-origin", "app.example.com"), "http(s)://NAME[:PORT]"),
+        (("--allowed-origin", "https://app.example.com/x"), "--allowed-origin"),
+        (
+            ("--host", "0.0.0.0", "--auth-token", TOKEN, "--allowed-host", "mcp.example.com"),
+            "apply to a loopback address",
+        ),
+    ],
+)
+def test_bad_allowed_host_or_origin_is_refused(
+    ws: Path, args: tuple[str, ...], expected: str
+) -> None:
+    result = run_cli("run", "--transport", "http", "--port", str(free_port()), *args, cwd=ws)
+    line = assert_refused(result)
+    assert expected in line, line
+    assert TOKEN not in result.stderr
+
+
+def test_allowed_host_needs_the_http_transport(ws: Path) -> None:
+    result = run_cli("run", "--allowed-host", "mcp.example.com", cwd=ws)
+    assert "--allowed-host apply to --transport http only" in assert_refused(result)
+
+
 # ---- JWT verifier from provider-config.yaml --------------------------------------------------
 
 
@@ -440,6 +496,13 @@ def test_guide_server_takes_the_same_token(ws: Path, serve: Callable[..., Served
     served = serve(ws, command=guide, env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN))
     check_bearer_protection(served)
     assert post(served, TOKEN, Host="evil.example").status_code == 421
+
+
+def test_guide_server_takes_the_allowed_host(ws: Path, serve: Callable[..., Served]) -> None:
+    guide = [sys.executable, "-m", "src.server", "--transport", "http"]
+    served = serve(ws, "--allowed-host", "mcp.example.com", command=guide)
+    assert post(served, Host="mcp.example.com").status_code == 200
+    assert post(served, Host="evil.example").status_code == 421
 
 
 # ---- the policy, in process ------------------------------------------------------------------

@@ -54,6 +54,23 @@ def run(
             help="HTTP: serve a non-loopback address without auth (your own proxy in front).",
         ),
     ] = False,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            metavar="HOST",
+            help="HTTP on loopback: also accept this Host header (a local proxy's public name; "
+            "NAME, NAME:PORT or NAME:*). Repeatable.",
+        ),
+    ] = None,
+    allowed_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-origin",
+            metavar="ORIGIN",
+            help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -66,8 +83,15 @@ def run(
     configure_logging(log_level.upper())
     workspace = open_workspace(config)
     protection = None
-    if transport is TransportChoice.stdio and (auth_token is not None or allow_unauthenticated):
-        raise UserError("--auth-token and --allow-unauthenticated apply to --transport http only")
+    http_only = {
+        "--auth-token": auth_token is not None,
+        "--allow-unauthenticated": allow_unauthenticated,
+        "--allowed-host": bool(allowed_host),
+        "--allowed-origin": bool(allowed_origin),
+    }
+    given = [option for option, used in http_only.items() if used]
+    if transport is TransportChoice.stdio and given:
+        raise UserError(f"{', '.join(given)} apply to --transport http only")
     if transport is TransportChoice.http:
         from multichat.runtime.http_security import http_protection
 
@@ -77,6 +101,8 @@ def run(
             token=auth_token,
             jwt=workspace.server.auth.jwt,
             allow_unauthenticated=allow_unauthenticated,
+            allowed_hosts=allowed_host or (),
+            allowed_origins=allowed_origin or (),
         )
     if provider:
         for name in provider:

@@ -37,6 +37,20 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="HTTP: serve a non-loopback address without auth (your own proxy in front)",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="HTTP on loopback: also accept this Host header (repeatable)",
+    )
+    parser.add_argument(
+        "--allowed-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="HTTP on loopback: also accept this Origin (repeatable)",
+    )
     return parser
 
 
@@ -55,8 +69,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _local_auth(args)
         port = args.port or 8000
         protection = None
-        if args.transport == "stdio" and (args.auth_token or args.allow_unauthenticated):
-            _say("multichat: --auth-token and --allow-unauthenticated need --transport http")
+        http_only = (
+            args.auth_token,
+            args.allow_unauthenticated,
+            args.allowed_host,
+            args.allowed_origin,
+        )
+        if args.transport == "stdio" and any(http_only):
+            _say(
+                "multichat: --auth-token, --allow-unauthenticated, --allowed-host and "
+                "--allowed-origin need --transport http"
+            )
             return 2
         if args.transport == "http":
             protection = http_protection(
@@ -64,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 token=args.auth_token,
                 jwt=config.server.auth.jwt,
                 allow_unauthenticated=args.allow_unauthenticated,
+                allowed_hosts=args.allowed_host,
+                allowed_origins=args.allowed_origin,
             )
         server, report = build_server(config, args.provider)
         for failure in report.failures:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from multichat.errors import InvalidHttpToken, UnprotectedHttp
+from multichat.errors import InvalidHttpToken, UnprotectedHttp, UserError
 from multichat.runtime.addresses import LOOPBACK_NAMES, is_loopback
 from multichat.runtime.config import JWTSettings
 
@@ -34,6 +34,11 @@ MIN_TOKEN_LENGTH = 16
 #: RFC 6750's b64token: what an ``Authorization: Bearer`` header can carry as is.
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _TOKEN_CLIENT_ID = "multichat-http-token"  # noqa: S105 - a client id, not a token
+_NAME = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
+#: What ``--allowed-host`` takes: a Host header as the MCP SDK compares it.
+_HOST = re.compile(_NAME + r"(:([0-9]{1,5}|\*))?")
+#: What ``--allowed-origin`` takes: scheme, name and optional port, nothing after.
+_ORIGIN = re.compile(r"https?://" + _NAME + r"(:([0-9]{1,5}|\*))?")
 
 
 class BearerTokenVerifier(TokenVerifier):
@@ -101,6 +106,10 @@ class HttpProtection:
     auth: AuthProvider | None
     allow_unauthenticated: bool = False
     methods: tuple[str, ...] = ()
+    #: Host headers and Origins accepted on loopback besides the bound address's own (a local
+    #: reverse proxy that forwards its public name, a browser client's site).
+    allowed_hosts: tuple[str, ...] = ()
+    allowed_origins: tuple[str, ...] = ()
 
     @property
     def loopback(self) -> bool:
@@ -130,6 +139,8 @@ def http_protection(
     token: str | None = None,
     jwt: JWTSettings | None = None,
     allow_unauthenticated: bool = False,
+    allowed_hosts: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
 ) -> HttpProtection:
     """Decide how an HTTP server on ``host`` is protected, or refuse to serve it.
@@ -139,12 +150,29 @@ def http_protection(
         token: A static bearer token; ``None`` reads :data:`TOKEN_ENV` from ``environ``.
         jwt: The workspace's ``server.auth.jwt`` settings, if any.
         allow_unauthenticated: Serve a non-loopback address without authentication.
+        allowed_hosts: More Host headers a loopback server accepts (``name``, ``name:port`` or
+            ``name:*``).
+        allowed_origins: More Origins a loopback server accepts (``https://name[:port]``).
         environ: Where to read :data:`TOKEN_ENV` (the process environment by default).
 
     Raises:
         UnprotectedHttp: ``host`` is not loopback and nothing protects it.
         InvalidHttpToken: the token given cannot be used.
+        UserError: an allowed host or origin is malformed, or given for a non-loopback address.
     """
+    if (allowed_hosts or allowed_origins) and not is_loopback(host):
+        raise UserError(
+            f"--allowed-host and --allowed-origin apply to a loopback address; {host} is not "
+            "one, and a server there is not Host-checked: it needs authentication instead"
+        )
+    hosts = tuple(
+        _checked(value, _HOST, "--allowed-host", "NAME, NAME:PORT or NAME:*")
+        for value in allowed_hosts
+    )
+    origins = tuple(
+        _checked(value.rstrip("/"), _ORIGIN, "--allowed-origin", "http(s)://NAME[:PORT]")
+        for value in allowed_origins
+    )
     environ = os.environ if environ is None else environ
     verifiers: dict[str, TokenVerifier] = {}
     if token is not None:
@@ -170,7 +198,15 @@ def http_protection(
         auth=auth,
         allow_unauthenticated=allow_unauthenticated,
         methods=tuple(verifiers),
+        allowed_hosts=hosts,
+        allowed_origins=origins,
     )
+
+
+def _checked(value: str, pattern: re.Pattern[str], option: str, shape: str) -> str:
+    if not pattern.fullmatch(value):
+        raise UserError(f"{option} {value!r} is not of the form {shape}")
+    return value
 
 
 def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
@@ -185,7 +221,9 @@ def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
     return hosts, [f"http://{value}" for value in hosts]
 
 
-def rebinding_guard(host: str, port: int) -> Middleware:
+def rebinding_guard(
+    host: str, port: int, more_hosts: Sequence[str] = (), more_origins: Sequence[str] = ()
+) -> Middleware:
     """ASGI middleware refusing foreign Host (421) and Origin (403) headers on loopback.
 
     The MCP SDK's check is used because it compares ``host:port`` exactly. FastMCP's own
@@ -196,8 +234,8 @@ def rebinding_guard(host: str, port: int) -> Middleware:
     allowed_hosts, allowed_origins = loopback_origins(host, port)
     settings = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
-        allowed_hosts=allowed_hosts,
-        allowed_origins=allowed_origins,
+        allowed_hosts=[*allowed_hosts, *more_hosts],
+        allowed_origins=[*allowed_origins, *more_origins],
     )
     return Middleware(_HostOriginCheck, settings=settings)
 

@@ -132,6 +132,9 @@ def run_server(
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
     if protection.auth is not None:
         server.auth = protection.auth
-    middleware = [rebinding_guard(host, port)] if protection.loopback else []
+    middleware = []
+    if protection.loopback:
+        guard = rebinding_guard(host, port, protection.allowed_hosts, protection.allowed_origins)
+        middleware.append(guard)
     logger.info("serving MCP over HTTP at http://%s:%s/mcp (%s)", host, port, protection.describe())
     server.run(transport="http", show_banner=False, host=host, port=port, middleware=middleware)
