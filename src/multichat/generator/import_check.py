@@ -262,7 +262,12 @@ def _cache_dir() -> Path | None:
     override = os.environ.get(CACHE_ENV)
     if override is not None:
         return Path(override).expanduser() / "import-checks" if override else None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no home folder to be found: check every time
+            return None
     return Path(base) / "multichat" / "import-checks"
 
 
