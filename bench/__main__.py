@@ -72,7 +72,7 @@ def _write_docs(header: str, table: str) -> None:
 
 NOTES = """## Notes
 
-- **50 providers, 700 tools: about 3.5 s here against the 2 s target.** It grows linearly
+- **50 providers, 700 tools: 3.5-4 s here against the 2 s target.** It grows linearly
   (about 50 ms per provider of 14 tools). Profiling (`cProfile` on `build_server`) puts most of
   it in FastMCP 4's `Tool.from_function`, which builds each tool's input and output JSON
   schemas with pydantic: about 2.5 ms per tool, so roughly 1.8 s for 700 tools, on top of the
