@@ -118,7 +118,7 @@ def check_provider_imports(
     """
     extras = _workspace_modules(workspace)
     package = rendered / layout.package_dir(name)
-    key = verdict_key(_files_of(package), entry, extras, answers)
+    key = verdict_key(layout.read_files(package), entry, extras, answers)
     cache = _cache_dir()
     if cache is not None and (cache / key).is_file():
         logger.debug("import check of %s: a passing verdict exists (%s)", name, key[:12])
@@ -232,14 +232,6 @@ def _environment() -> tuple[str, ...]:
     newest = max((p.stat().st_mtime_ns for p in own.rglob("*.py")), default=0)
     parts.append(f"{own}={newest}")
     return tuple(parts)
-
-
-def _files_of(folder: Path) -> dict[Path, bytes]:
-    return {
-        path.relative_to(folder): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not layout.is_cache(path.relative_to(folder))
-    }
 
 
 def _workspace_modules(workspace: Path) -> dict[Path, bytes]:

@@ -64,7 +64,7 @@ def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
             f"{name} has no baseline ({layout.baseline_dir(name)}), so your edits cannot be told "
             f"from the template's; regenerate it with `multichat new provider {name} --force`"
         )
-    base = _files(baseline_root)
+    base = layout.read_files(baseline_root)
     plan = UpgradePlan(ChangeSet(root))
     template, preset = template_root(), str(answers.get("preset", "blank"))
     with (
@@ -77,7 +77,7 @@ def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
         check_rendered_imports(rendered, name, config, config_text, probe, (template, preset))
         theirs = {
             path: content
-            for path, content in _files(rendered).items()
+            for path, content in layout.read_files(rendered).items()
             if path.name not in SECRET_FILES
         }
         new_answers = theirs.pop(layout.answers_file(name), None)
@@ -150,13 +150,3 @@ def upgrade_provider(config_path: Path | None, name: str, *, dry_run: bool) -> U
         if not dry_run:
             plan.changes.apply()
     return plan
-
-
-def _files(folder: Path) -> dict[Path, bytes]:
-    if not folder.is_dir():
-        return {}
-    return {
-        path.relative_to(folder): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and not layout.is_cache(path.relative_to(folder))
-    }
