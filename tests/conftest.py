@@ -12,6 +12,7 @@ import pytest
 from helpers import CLIENT_ID, CLIENT_SECRET, MockOAuthServer, free_port, install_mock_server
 
 from multichat.runtime import config as runtime_config
+from multichat.sandbox import SandboxServer
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +117,10 @@ def oauth_workspace(
     credentials.write_text(f'{{"client_id": "{CLIENT_ID}", "client_secret": "{CLIENT_SECRET}"}}')
     credentials.chmod(0o600)
     return workspace
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    """The sandbox chat platform, seeded, on a free port: one per test module."""
+    with SandboxServer() as server:
+        yield server

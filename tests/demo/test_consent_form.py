@@ -21,12 +21,6 @@ from multichat.sandbox import SandboxServer
 PROVIDER = "chat"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 @pytest.fixture
 def auth_app(workspace: Path, sandbox: SandboxServer) -> Iterator[tuple[Any, str, Path]]:
     """The provider's auth app on its callback port: (app, its /auth URL, the token file)."""

@@ -53,12 +53,6 @@ INJECTION = (
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def token(sandbox: SandboxServer) -> dict[str, Any]:
     """Ada's token with every scope, minted without the consent page."""
     return issue_tokens(sandbox.app.state.db, SANDBOX_CLIENT_ID, "U01", ALL_SCOPES)

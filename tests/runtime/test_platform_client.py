@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 
 from multichat.runtime.platform_client import PlatformClient, PlatformError, RetryPolicy
-from multichat.sandbox import SandboxServer, issue_tokens, set_faults
+from multichat.sandbox import issue_tokens, set_faults
 
 FAST = RetryPolicy(attempts=4, initial_backoff=0.01, max_backoff=0.02)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    with SandboxServer() as server:
-        yield server
 
 
 def _client(sandbox) -> PlatformClient:

@@ -27,12 +27,6 @@ ALL = ["chat:read", "chat:write", "users:read"]
 Api = Callable[..., httpx2.Client]
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 @pytest.fixture
 def api(sandbox: SandboxServer) -> Iterator[Api]:
     """``api(scopes, user)`` is a client of the API with a fresh token of that user."""

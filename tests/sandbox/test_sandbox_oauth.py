@@ -18,12 +18,6 @@ REDIRECT = "http://127.0.0.1:53682/auth/callback"
 ALL = "chat:read chat:write users:read"
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
 @pytest.fixture
 def client(sandbox: SandboxServer) -> Iterator[httpx2.Client]:
     with httpx2.Client(base_url=sandbox.url, timeout=10) as http:

@@ -1,6 +1,6 @@
 """Shared pieces of the security tests: a sandbox-preset workspace and a raw stdio MCP session.
 
-A plain module (tests/security has no conftest of its own to share): ``from security_support
+A plain module, so tests and ``conftest.py`` alike can ``from security_support
 import ...``. Every wait is bounded.
 """
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +20,11 @@ from security_support import (
     RawStdioSession,
     chat_snapshot,
     file_tree,
-    make_sandbox_workspace,
-    sign_in,
     tool_error_text,
 )
 
 from multichat.errors import ConfigError
 from multichat.runtime import build_server, load_config
-from multichat.sandbox import SandboxServer
 
 FIVE_MB = "x" * (5 * 1024 * 1024)
 TRAVERSAL = "../../etc/passwd"
@@ -54,19 +50,6 @@ HOSTILE_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("add_reaction", {"message_id": "M322", "emoji": "../../x"}, "pattern"),
     ("add_reaction", {"message_id": "..\\..\\M1", "emoji": "eyes"}, "refused POST"),
 ]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def chat_workspace(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = make_sandbox_workspace(tmp_path_factory.mktemp("bad-input") / "ws", sandbox.url)
-    sign_in(folder, sandbox)
-    return folder
 
 
 # ---- hostile tool calls ----------------------------------------------------------------------

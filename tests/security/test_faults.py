@@ -38,19 +38,6 @@ CALL_BOUND = 60.0
 ATTEMPTS = 4
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    with SandboxServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def chat_workspace(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = make_sandbox_workspace(tmp_path_factory.mktemp("faults") / "ws", sandbox.url)
-    sign_in(folder, sandbox)
-    return folder
-
-
 @pytest.fixture
 def faults(sandbox: SandboxServer) -> Iterator[Any]:
     """The sandbox app with fault counts cleared; every knob is off again afterwards."""
