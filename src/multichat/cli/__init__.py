@@ -17,8 +17,11 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"multichat {__version__}")
         return
-    from multichat.cli.main import main as run
-
+    try:
+        from multichat.cli.main import main as run
+    except KeyboardInterrupt:  # Ctrl-C while Typer loads: before any command began
+        print("multichat: interrupted", file=sys.stderr)
+        sys.exit(130)
     run(argv)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -28,27 +29,38 @@ def _interrupted() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code: 0 ok, 1 failure, 2 bad input or usage, 130 Ctrl-C."""
+    code = _run(argv)
+    if not state.quiet_interrupt:
+        # The command is over and has said how it ended: a Ctrl-C from here on, while the
+        # interpreter shuts down, would kill the process with SIGINT and hide that result.
+        # (A server keeps Ctrl-C: its shutdown can wait on a tool's thread.)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
+    """Run the command; print what went wrong, if anything, and return the exit code."""
     # Typer bundles its own click: its usage errors derive from typer.TyperException, not from
     # click.ClickException; outside standalone mode, `raise typer.Exit(n)` comes back as `n`.
     try:
         code = app(args=argv, prog_name="multichat", standalone_mode=False)
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):  # Ctrl-C at a prompt, or outside Typer's reach
         _interrupted()
-        sys.exit(EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED
     except typer.TyperException as exc:
         show = getattr(exc, "show", None)
         if callable(show):
             show()
         else:
             error_line(exc.message)
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except MultichatError as exc:
         if state.debug:
             raise
         error_line(str(exc))
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     if code == EXIT_INTERRUPTED:  # Typer's answer to Ctrl-C in a command: it returns 130
         _interrupted()
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0
