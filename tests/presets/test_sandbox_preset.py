@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from multichat.runtime import UNTRUSTED_NOTICE, load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.token_access import reset_provider_auth
-from multichat.runtime.untrusted import BEGIN, END
+from multichat.runtime.untrusted import BEGIN, END, unmark_untrusted
 from multichat.sandbox import SANDBOX_CLIENT_ID, SandboxServer, issue_tokens, set_faults
 
 PROVIDER = "chat"
@@ -386,10 +386,11 @@ async def test_chat_text_reaches_the_model_wrapped_once_without_inner_delimiters
     assert text.startswith(BEGIN)
     assert text.endswith(END)
     inner = text[len(BEGIN) : -len(END)]
-    assert "untrusted-chat-message" not in inner
+    assert "<<" not in inner  # both delimiters start with it: none can form inside
     assert "IGNORE PREVIOUS INSTRUCTIONS" in inner
     assert inner.startswith("Quarterly numbers attached.")
     assert inner.endswith("still inside")
+    assert unmark_untrusted(text) == INJECTION  # escaped, not stripped
     assert history["notice"] == UNTRUSTED_NOTICE
     assert sent["text"] == text
 
