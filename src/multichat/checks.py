@@ -16,7 +16,7 @@ from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import CONTRACT_FILES, activate_workspace, load_provider
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 
-Level = Literal["ok", "warning", "error"]
+Level = Literal["ok", "note", "warning", "error"]
 
 GUIDE_KEYS = (
     "name",
@@ -48,10 +48,24 @@ class Finding:
 def check_workspace(config: WorkspaceConfig) -> list[Finding]:
     """Check every configured provider; one finding per problem, or one ``ok`` line."""
     activate_workspace(config)
-    findings: list[Finding] = []
+    findings = _unknown_keys(config, None)
     for name in sorted(config.providers):
         findings.extend(check_provider(config, name))
     return findings
+
+
+def _unknown_keys(config: WorkspaceConfig, provider: str | None) -> list[Finding]:
+    """Keys multichat does not know: a warning where one looks misspelled, else a note."""
+    prefix = f"providers.{provider}." if provider else ""
+    return [
+        Finding(
+            provider or config.path.name,
+            "warning" if unknown.suggestion else "note",
+            str(unknown),
+        )
+        for unknown in config.unknown_keys
+        if unknown.key.startswith(prefix) and (provider or not unknown.key.startswith("providers."))
+    ]
 
 
 def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
@@ -80,7 +94,7 @@ def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
             findings.append(Finding(name, "error", exc.reason))
         else:
             findings += _server_auth(name) + _api_auth(name)
-    findings += _config_keys(config, name)
+    findings += _config_keys(config, name) + _unknown_keys(config, name)
     findings += _token_file(config, name)
     findings += _client_credentials(config, name)
     if not any(f.level == "error" for f in findings):

@@ -4,8 +4,8 @@
 
     MultichatError                      anything multichat raises on purpose (exit 1)
     ├── UserError                       something the user must fix (exit 2)
-    │   ├── ConfigError                 provider-config.yaml is unreadable or invalid (exit 1)
-    │   │   └── ConfigNotFound          no provider-config.yaml up the tree (exit 2)
+    │   ├── ConfigError                 provider-config.yaml is unreadable or invalid
+    │   │   └── ConfigNotFound          no provider-config.yaml up the tree
     │   ├── InvalidProviderName         (also ValueError) a name that cannot be a provider
     │   ├── ProviderExists              `new provider` on a name already in use
     │   ├── UnknownProvider             (also KeyError) a name not in provider-config.yaml
@@ -40,17 +40,12 @@ class UserError(MultichatError):
 class ConfigError(UserError):
     """``provider-config.yaml`` does not parse or holds an invalid value.
 
-    The workspace's own file is broken, not the command line: a failure (exit 1), named with
-    file, line and key so the user can fix it.
+    Bad input like any other (exit 2), named with file, line and key so the user can fix it.
     """
-
-    exit_code = 1
 
 
 class ConfigNotFound(ConfigError):
-    """No ``provider-config.yaml`` was found from the working directory upwards (usage, exit 2)."""
-
-    exit_code = 2
+    """No ``provider-config.yaml`` was found from the working directory upwards."""
 
 
 class InvalidProviderName(UserError, ValueError):

@@ -124,7 +124,7 @@ def test_broken_yaml_names_file_and_line(copy_workspace):
     before = read_tree(ws)
 
     # a broken workspace file is a failure (exit 1), not bad usage
-    line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 1)
+    line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 2)
 
     assert re.search(r"provider-config\.yaml:4:\d+", line), line
     assert read_tree(ws) == before

@@ -96,7 +96,7 @@ def test_config_that_does_not_parse_is_one_line_and_nothing_written(
         if broken == "unclosed-flow" or command in ("new", "remove")
     ]
     for args, result in run_all(commands, ws_alpha):
-        line = one_line(result, 1)
+        line = one_line(result, 2)  # a broken config is bad input
         assert where.match(line), (args, line)
     assert_same_tree(ws_alpha, before)
 
@@ -108,7 +108,7 @@ def test_providers_as_a_list_is_one_line(ws_alpha: Path) -> None:
     where = re.compile(rf"^multichat: error: {re.escape(str(config.resolve()))}:2\b")
 
     for args, result in run_all([list(a) for a in CONFIG_COMMANDS.values()], ws_alpha):
-        line = one_line(result, 1)
+        line = one_line(result, 2)  # a broken config is bad input
         assert where.match(line), (args, line)
         assert "`providers` must be a mapping" in line, (args, line)
     assert_same_tree(ws_alpha, before)

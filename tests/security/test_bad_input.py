@@ -186,7 +186,7 @@ def test_multichat_run_refuses_an_escaping_token_path_in_one_line(tmp_path):
 
     result = run_cli("run", cwd=path.parent, timeout=60)
 
-    assert result.returncode == 1
+    assert result.returncode == 2  # a broken config is bad input (docs/cli.md)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"{path.resolve()}:3: `providers.alpha.token_path`" in lines[0]

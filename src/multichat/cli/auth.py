@@ -34,7 +34,7 @@ def auth(
     config: ConfigOption = None,
 ) -> None:
     """Sign in to NAME (OAuth 2.0 code flow with PKCE on 127.0.0.1) and store its token."""
-    from multichat.generator.names import validate_provider_name
+    from multichat.contract import validate_provider_name
 
     validate_provider_name(name)
     workspace = open_workspace(config)

@@ -63,7 +63,7 @@ def provider(
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
     state.interrupted = "interrupted; nothing was written"
-    from multichat.generator.names import validate_provider_name
+    from multichat.contract import validate_provider_name
 
     validate_provider_name(name)  # before Copier is imported, so a typo fails at once
     from multichat.generator.provider import add_provider

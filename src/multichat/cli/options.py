@@ -19,10 +19,16 @@ ConfigOption = Annotated[
 ]
 
 
-def open_workspace(config: Path | None) -> WorkspaceConfig:
-    """Load the workspace's configuration and make it the one this process uses."""
+def open_workspace(config: Path | None, *, warn: bool = True) -> WorkspaceConfig:
+    """Load the workspace's configuration and make it the one this process uses.
+
+    With ``warn``, keys that look like misspelled settings are named on stderr, one per line.
+    """
     from multichat.runtime import load_config, use_config
 
     workspace = load_config(config)
     use_config(workspace.path)
+    if warn:
+        for warning in workspace.warnings:
+            typer.echo(f"multichat: warning: {warning}", err=True)
     return workspace

@@ -36,7 +36,7 @@ def provider(
 ) -> None:
     """Delete src/providers/NAME, its tests, answers and baseline, and its config entry."""
     state.interrupted = "interrupted; nothing was changed"
-    from multichat.generator.names import validate_provider_name
+    from multichat.contract import validate_provider_name
 
     validate_provider_name(name)
     from multichat.generator.remove import remove_provider

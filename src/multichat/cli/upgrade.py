@@ -78,7 +78,7 @@ def provider(
     config: ConfigOption = None,
 ) -> None:
     """Three-way merge of NAME's files with what the installed template renders now."""
-    from multichat.generator.names import validate_provider_name
+    from multichat.contract import validate_provider_name
 
     validate_provider_name(name)
     _upgrade(config, [name], dry_run)

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from multichat.contract import validate_provider_name
 from multichat.errors import UserError
 from multichat.generator import layout
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.config_edit import remove_provider_entry
-from multichat.generator.names import validate_provider_name
 from multichat.runtime.config import WorkspaceConfig, load_config
 
 

@@ -6,8 +6,9 @@ The file is found from an explicit path, then the path set by :func:`use_config`
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from multichat.errors import ConfigError, ConfigNotFound, UnknownProvider
+from multichat.contract import validate_provider_name
+from multichat.errors import ConfigError, ConfigNotFound, InvalidProviderName, UnknownProvider
 from multichat.runtime.addresses import is_loopback
 
 CONFIG_FILENAME = "provider-config.yaml"
@@ -70,6 +72,13 @@ class ProviderConfig(BaseModel):
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value
+
+    @field_validator("token_path", "credentials_path")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\0" in value:
+            raise ValueError("a path cannot hold a NUL character")
+        return value
 
 
 JWTAlgorithm = Literal[
@@ -149,6 +158,23 @@ class _ConfigFile(BaseModel):
 
 
 @dataclass(frozen=True)
+class UnknownKey:
+    """A key multichat does not know: a provider's own setting, or a misspelled one."""
+
+    path: Path
+    line: int
+    key: str
+    suggestion: str | None
+
+    def __str__(self) -> str:
+        """``file:line: `providers.x.readonly` is not a multichat setting; did you mean ...``."""
+        text = f"{self.path}:{self.line}: `{self.key}` is not a multichat setting"
+        if self.suggestion:
+            return f"{text}; did you mean `{self.suggestion}`?"
+        return f"{text} (fine if your provider's own code reads it)"
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     """A parsed ``provider-config.yaml``: where it lives and what it says."""
 
@@ -156,6 +182,12 @@ class WorkspaceConfig:
     providers: Mapping[str, ProviderConfig]
     raw: Mapping[str, Any] = field(repr=False)
     server: ServerSettings = field(default_factory=ServerSettings)
+    unknown_keys: tuple[UnknownKey, ...] = ()
+
+    @property
+    def warnings(self) -> list[str]:
+        """Keys that look like misspelled settings (``readonly``): each silently does nothing."""
+        return [str(key) for key in self.unknown_keys if key.suggestion]
 
     @property
     def root(self) -> Path:
@@ -236,15 +268,41 @@ def load_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
     cached = _cache.get(config_path)
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    config = parse_config(config_path.read_text(encoding="utf-8"), config_path)
+    config = parse_config(read_config_text(config_path), config_path)
     _cache[config_path] = (stamp, config)
     return config
 
 
-def read_yaml_document(text: str, path: Path) -> Any:
-    """Parse YAML round-trip (no object construction), turning syntax errors into one line."""
+#: Bounds on a parsed document, aliases counted as often as they are used: a config holds
+#: hundreds of values, and ten lines of nested anchors would otherwise expand to 10**10.
+MAX_YAML_VALUES = 100_000
+MAX_YAML_DEPTH = 64
+
+
+def read_config_text(path: Path) -> str:
+    """The file's text; bytes that are not UTF-8 are one line naming where they are."""
+    data = path.read_bytes()
     try:
-        return YAML(typ="rt").load(text)
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+        ) from None
+
+
+def read_yaml_document(text: str, path: Path) -> Any:
+    """Parse YAML round-trip (no object construction), turning syntax errors into one line.
+
+    A document that would expand past :data:`MAX_YAML_VALUES` values or nest deeper than
+    :data:`MAX_YAML_DEPTH` (an alias bomb) is refused before anything walks it.
+    """
+    try:
+        document = YAML(typ="rt").load(text)
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -252,6 +310,48 @@ def read_yaml_document(text: str, path: Path) -> Any:
         raise ConfigError(f"{where}: {problem}; fix the YAML syntax there") from None
     except YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    _check_bounded(document, path)
+    return document
+
+
+def _check_bounded(document: Any, path: Path) -> None:
+    """Refuse a document too large or deep once expanded, measuring each shared node once."""
+    # id -> (values once expanded, depth). A node that contains itself never finishes: the
+    # depth bound stops it.
+    measured: dict[int, tuple[int, int]] = {}
+
+    def measure(node: Any, level: int) -> tuple[int, int]:
+        if isinstance(node, Mapping):
+            children: Any = [*node.keys(), *node.values()]
+        elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
+            children = node
+        else:
+            return 1, 0
+        key = id(node)
+        if key in measured:
+            if level + measured[key][1] > MAX_YAML_DEPTH:
+                raise ConfigError(
+                    f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
+                )
+            return measured[key]
+        if level >= MAX_YAML_DEPTH:
+            raise ConfigError(
+                f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
+            )
+        values, depth = 1, 0
+        for child in children:
+            child_values, child_depth = measure(child, level + 1)
+            values += child_values
+            depth = max(depth, child_depth + 1)
+            if values > MAX_YAML_VALUES:
+                raise ConfigError(
+                    f"{path}: expands to more than {MAX_YAML_VALUES:,} values (YAML aliases "
+                    "repeated inside each other?); write the values out or use fewer aliases"
+                )
+        measured[key] = (values, depth)
+        return values, depth
+
+    measure(document, 0)
 
 
 def parse_config(text: str, path: Path) -> WorkspaceConfig:
@@ -269,6 +369,12 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         raise ConfigError(
             f"{path}:{line + 1}:{column + 1}: `providers` must be a mapping of name to settings"
         )
+    for name in providers or {}:
+        try:
+            validate_provider_name(str(name))
+        except InvalidProviderName as exc:
+            line = _line_of(document, ("providers", name))
+            raise ConfigError(f"{path}:{line}: `providers.{name}`: {exc}") from None
     try:
         parsed = _ConfigFile.model_validate(to_plain(document))
     except ValidationError as exc:
@@ -279,7 +385,44 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         raise ConfigError(f"{path}:{line}: `{key}`: {error['msg']}") from None
     _refuse_paths_leaving(path.parent, parsed.providers, document, path)
     raw = to_plain(providers or {})
-    return WorkspaceConfig(path=path, providers=parsed.providers, raw=raw, server=parsed.server)
+    return WorkspaceConfig(
+        path=path,
+        providers=parsed.providers,
+        raw=raw,
+        server=parsed.server,
+        unknown_keys=tuple(_unknown_keys(document, path)),
+    )
+
+
+#: How alike a key must be to a known one to be called a misspelling of it (difflib ratio).
+_LIKENESS = 0.75
+
+
+def _unknown_keys(document: Mapping[str, Any], path: Path) -> list[UnknownKey]:
+    """Top-level and provider keys that no model field has, each with its closest known key."""
+    found: list[UnknownKey] = []
+
+    def check(keys: Iterable[Any], known: Collection[str], prefix: tuple[str, ...]) -> None:
+        for key in keys:
+            if str(key) in known:
+                continue
+            close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=_LIKENESS)
+            location = (*prefix, key)
+            found.append(
+                UnknownKey(
+                    path,
+                    _line_of(document, location),
+                    ".".join(str(part) for part in location),
+                    close[0] if close else None,
+                )
+            )
+
+    check(document, _ConfigFile.model_fields, ())
+    providers = document.get("providers")
+    for name, settings in (providers or {}).items():
+        if isinstance(settings, Mapping):
+            check(settings, ProviderConfig.model_fields, ("providers", str(name)))
+    return found
 
 
 def _refuse_paths_leaving(

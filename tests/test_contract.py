@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from multichat.contract import NAME_RULE, RESERVED_NAMES, validate_provider_name
 from multichat.errors import InvalidProviderName, UserError
-from multichat.generator.names import NAME_RULE, RESERVED_NAMES, validate_provider_name
 
 
 @pytest.mark.parametrize(
