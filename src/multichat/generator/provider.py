@@ -12,13 +12,14 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from multichat.contract import validate_provider_name
 from multichat.errors import ConfigError, ProviderExists, UserError
 from multichat.generator import layout
+from multichat.generator.answers import check_user_answers
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.import_check import ImportProbe, check_provider_imports, import_probe
-from multichat.generator.names import validate_provider_name
 from multichat.generator.template_source import render, template_root
 from multichat.runtime.config import WorkspaceConfig, load_config
 
@@ -181,6 +182,7 @@ def _refuse_existing(config: WorkspaceConfig, name: str) -> None:
 def _answers(
     config: WorkspaceConfig, name: str, preset: str, data: dict[str, Any]
 ) -> dict[str, Any]:
+    check_user_answers(data, template_root() / "copier.yml")
     others = {p.port for n, p in config.providers.items() if p.port and n != name}
     answers: dict[str, Any] = {"default_port": next_free_port(config, others), **data}
     answers.update(provider_name=name, preset=preset)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from multichat.errors import GenerationError, MultichatError
+from multichat.errors import GenerationError, MultichatError, UserError
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "_template"
 _CHECKOUT = Path(__file__).resolve().parents[3]
@@ -77,14 +77,20 @@ def render(
             copier.run_copy(
                 str(source),
                 out,
-                data={"kind": kind, **data},
+                data={**data, "kind": kind},
                 defaults=defaults,
                 quiet=True,
                 overwrite=True,
                 unsafe=False,
                 skip_tasks=True,
             )
-        except (CopierError, ValueError) as exc:
+        except ValueError as exc:
+            if str(exc).startswith("Validation error for question"):  # an answer, not the template
+                raise UserError(f"{_first_line(exc)}; nothing was written") from None
+            raise GenerationError(
+                f"the template did not render: {_first_line(exc)}; nothing was written"
+            ) from None
+        except CopierError as exc:
             raise GenerationError(
                 f"the template did not render: {_first_line(exc)}; nothing was written"
             ) from None

@@ -16,12 +16,13 @@ from typing import Any
 import merge3
 from ruamel.yaml import YAML
 
+from multichat.contract import validate_provider_name
 from multichat.errors import UserError
 from multichat.generator import layout
+from multichat.generator.answers import check_text_answers
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.import_check import import_probe
-from multichat.generator.names import validate_provider_name
 from multichat.generator.provider import SECRET_FILES, check_rendered_imports
 from multichat.generator.template_source import render, template_root
 from multichat.runtime.config import WorkspaceConfig, load_config
@@ -48,7 +49,16 @@ def recorded_answers(root: Path, name: str) -> dict[str, Any]:
             f"{name} --force`"
         )
     answers = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
-    return {key: value for key, value in answers.items() if not str(key).startswith("_")}
+    if not isinstance(answers, dict):
+        raise UserError(f"{layout.answers_file(name)} does not hold a mapping of answers")
+    answers = {key: value for key, value in answers.items() if not str(key).startswith("_")}
+    check_text_answers(answers, str(layout.answers_file(name)))
+    if answers.get("provider_name", name) != name:
+        raise UserError(
+            f"{layout.answers_file(name)} records provider_name "
+            f"{answers['provider_name']!r}, not {name!r}; fix or remove that line"
+        )
+    return answers
 
 
 def plan_upgrade(config: WorkspaceConfig, name: str) -> UpgradePlan:
