@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 from filelock import FileLock, Timeout
 
+from multichat.atomic_file import write_atomically
 from multichat.errors import MultichatError
 
 
@@ -85,24 +84,9 @@ class JsonFileTokenStore:
         self._ensure_folder()
         payload = json.dumps(token, indent=2, sort_keys=True).encode("utf-8")
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-            )
+            write_atomically(self.path, payload, 0o600)
         except OSError as exc:
             raise self._write_error(exc) from None
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, self.path)
-        except BaseException as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            if isinstance(exc, OSError):
-                raise self._write_error(exc) from None
-            raise
-        _fsync_folder(self.path.parent)
 
     def _write_error(self, exc: OSError) -> TokenStoreError:
         return TokenStoreError(f"cannot write token file {self.path}: {exc.strerror or exc}")
@@ -148,17 +132,3 @@ class JsonFileTokenStore:
             raise TokenStoreError(
                 f"cannot create the token folder {self.path.parent}: {exc.strerror or exc}"
             ) from None
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename durable: fsync the folder that holds the renamed file."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
