@@ -14,6 +14,7 @@ SECRETS = (
     "credentials.json",
     "src/providers/alpha/token.json",
     "src/providers/alpha/credentials.json",
+    ".multichat/http-token",
 )
 
 

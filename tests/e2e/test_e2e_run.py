@@ -217,8 +217,9 @@ async def test_http_serves_every_provider(ws, reap, tmp_path):
             )
         )
     wait_for_http(f"http://127.0.0.1:{port}/mcp", process, log)
+    token = (ws / ".multichat" / "http-token").read_text().strip()  # made by this first run
 
-    async with Client(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE) as client:
+    async with Client(f"http://127.0.0.1:{port}/mcp", auth=token, timeout=DEADLINE) as client:
         assert await tool_names(client) == ALL_TOOLS
         info = await client.call_tool("beta_provider_info", {})
         assert info.data["provider"] == "beta"

@@ -405,3 +405,32 @@ def test_pending_states_are_bounded():
     with pytest.raises(InvalidState):
         states.take(first)  # the oldest was dropped to keep the bound
     assert states.take(issued[-1])
+
+
+def test_the_sign_in_app_answers_only_its_own_loopback_name(alpha):
+    """DNS rebinding (issue 11, finding 6): /status named evil.example was served before."""
+    from helpers import free_port
+
+    from multichat.runtime.local_signin import serving
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/status"
+    with serving(build_auth_app("alpha"), port, "alpha"):
+        own = [
+            httpx2.get(url, headers={"Host": host}, timeout=10)
+            for host in (f"127.0.0.1:{port}", f"localhost:{port}")
+        ]
+        foreign = [
+            httpx2.get(url, headers={"Host": host}, timeout=10)
+            for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}")
+        ]
+        origin = httpx2.get(url, headers={"Origin": "http://evil.example"}, timeout=10)
+        started = httpx2.get(
+            f"http://127.0.0.1:{port}/auth", headers={"Host": "evil.example"}, timeout=10
+        )
+
+    assert [response.status_code for response in own] == [200, 200]
+    assert [response.status_code for response in foreign] == [421, 421, 421]
+    assert all("token_path" not in response.text for response in foreign)
+    assert origin.status_code == 403
+    assert started.status_code == 421

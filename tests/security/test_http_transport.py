@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -260,23 +261,57 @@ async def test_allow_unauthenticated_warns_and_serves(
 # ---- DNS rebinding: Host and Origin on loopback ---------------------------------------------
 
 
+def workspace_token(ws: Path) -> str:
+    """The token ``run`` made for the workspace (``.multichat/http-token``)."""
+    return (ws / ".multichat" / "http-token").read_text().strip()
+
+
+# ---- loopback without options: the workspace's own token (issue 11, finding 4) ---------------
+
+
+async def test_loopback_without_a_token_requires_the_workspace_token(
+    ws: Path, serve: Callable[..., Served]
+) -> None:
+    served = serve(ws)
+    path = ws / ".multichat" / "http-token"
+    token = workspace_token(ws)
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert post(served).status_code == 401  # what another local user gets: no token, no tools
+    assert post(served, WRONG_TOKEN).status_code == 401
+    assert post(served, token).status_code == 200
+    assert await listed_tools(served, token) == ["alpha_provider_info", "alpha_whoami"]
+    stop(served.process)
+    first = served.output()
+    assert first.count(token) == 1  # shown once, when made
+    assert f"saved in {path}" in first
+
+    again = serve(ws)
+    assert workspace_token(ws) == token  # kept: configured clients keep working
+    assert post(again, token).status_code == 200
+    stop(again.process)
+    assert token not in again.output()
+    assert f"bearer token in {path}" in again.output()
+
+
 def test_foreign_host_and_origin_are_refused_on_loopback(
     ws: Path, serve: Callable[..., Served]
 ) -> None:
     served = serve(ws)
     port = served.port
-    assert post(served).status_code == 200
-    assert post(served, Host=f"localhost:{port}").status_code == 200
-    assert post(served, Origin=f"http://127.0.0.1:{port}").status_code == 200
-    assert post(served, Origin=f"http://localhost:{port}").status_code == 200
+    token = workspace_token(ws)
+    assert post(served, token).status_code == 200
+    assert post(served, token, Host=f"localhost:{port}").status_code == 200
+    assert post(served, token, Origin=f"http://127.0.0.1:{port}").status_code == 200
+    assert post(served, token, Origin=f"http://localhost:{port}").status_code == 200
 
     for refused in (
-        post(served, Host="evil.example"),
-        post(served, Host=f"evil.example:{port}"),
-        post(served, Origin="http://evil.example"),
-        post(served, Origin=f"http://evil.example:{port}"),
-        post(served, Origin=f"http://localhost:{port + 1}"),  # another local site
-        post(served, Host=f"127.0.0.1:{port + 1}"),
+        post(served, token, Host="evil.example"),
+        post(served, token, Host=f"evil.example:{port}"),
+        post(served, token, Origin="http://evil.example"),
+        post(served, token, Origin=f"http://evil.example:{port}"),
+        post(served, token, Origin=f"http://localhost:{port + 1}"),  # another local site
+        post(served, token, Host=f"127.0.0.1:{port + 1}"),
     ):
         assert 400 <= refused.status_code < 500, (refused.request.headers, refused.text)
 
@@ -297,20 +332,21 @@ def test_allowed_host_and_origin_widen_the_loopback_check(
         "--allowed-origin", "https://app.example.com/",
     )  # fmt: skip
     port = served.port
+    token = workspace_token(ws)
     for accepted in (
-        post(served),
-        post(served, Host="mcp.example.com"),
-        post(served, Host="other.example:8443"),
-        post(served, Host="mcp.example.com", Origin="https://app.example.com"),
+        post(served, token),
+        post(served, token, Host="mcp.example.com"),
+        post(served, token, Host="other.example:8443"),
+        post(served, token, Host="mcp.example.com", Origin="https://app.example.com"),
     ):
         assert accepted.status_code == 200, (accepted.request.headers, accepted.text)
     for refused in (
-        post(served, Host="evil.example"),
-        post(served, Host="mcp.example.com:8443"),  # named without a port: that port only
-        post(served, Host="sub.mcp.example.com"),
-        post(served, Origin="https://evil.example"),
-        post(served, Origin="http://app.example.com"),  # another scheme is another site
-        post(served, Origin=f"http://localhost:{port + 1}"),
+        post(served, token, Host="evil.example"),
+        post(served, token, Host="mcp.example.com:8443"),  # named without a port: that one only
+        post(served, token, Host="sub.mcp.example.com"),
+        post(served, token, Origin="https://evil.example"),
+        post(served, token, Origin="http://app.example.com"),  # another scheme: another site
+        post(served, token, Origin=f"http://localhost:{port + 1}"),
     ):
         assert 400 <= refused.status_code < 500, (refused.request.headers, refused.text)
 
@@ -483,7 +519,7 @@ def test_bad_server_block_names_file_and_line(ws: Path, block: str, line: str, k
         if text.lstrip().startswith(f"{line}:")
     )
     result = run_cli("run", "--transport", "http", "--port", str(free_port()), cwd=ws)
-    message = assert_refused(result, code=1)
+    message = assert_refused(result)  # a broken config is bad input: exit 2
     assert f"{config.resolve()}:{number}:" in message or f"{config}:{number}:" in message
     assert f"`{key}`" in message
 
@@ -501,21 +537,57 @@ def test_guide_server_takes_the_same_token(ws: Path, serve: Callable[..., Served
 def test_guide_server_takes_the_allowed_host(ws: Path, serve: Callable[..., Served]) -> None:
     guide = [sys.executable, "-m", "src.server", "--transport", "http"]
     served = serve(ws, "--allowed-host", "mcp.example.com", command=guide)
-    assert post(served, Host="mcp.example.com").status_code == 200
-    assert post(served, Host="evil.example").status_code == 421
+    token = workspace_token(ws)
+    assert post(served, Host="mcp.example.com").status_code == 401
+    assert post(served, token, Host="mcp.example.com").status_code == 200
+    assert post(served, token, Host="evil.example").status_code == 421
 
 
 # ---- the policy, in process ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.5"])
-def test_loopback_needs_no_protection(host: str) -> None:
+def test_loopback_is_protected_by_the_workspace_token(host: str, tmp_path: Path) -> None:
+    from multichat.errors import UnprotectedHttp
     from multichat.runtime.http_security import http_protection
 
-    protection = http_protection(host, environ={})
-    assert protection.auth is None
-    assert protection.loopback
-    assert protection.warning(8000) is None
+    made = http_protection(host, environ={}, workspace=tmp_path)
+    kept = http_protection(host, environ={}, workspace=tmp_path)
+
+    assert made.auth is not None
+    assert made.loopback
+    token = (tmp_path / ".multichat" / "http-token").read_text().strip()
+    assert token in (made.notice(8000) or "")
+    assert token not in (kept.notice(8000) or "")
+    assert kept.workspace_token is not None
+    assert kept.workspace_token.token == token
+    with pytest.raises(UnprotectedHttp, match="without protection"):
+        http_protection(host, environ={})  # no workspace to keep a token in
+    assert http_protection(host, allow_unauthenticated=True, environ={}).auth is None
+
+
+def test_a_token_file_others_can_read_is_refused(tmp_path: Path) -> None:
+    from multichat.errors import InvalidHttpToken
+    from multichat.runtime.http_security import http_protection
+
+    http_protection("127.0.0.1", environ={}, workspace=tmp_path)
+    path = tmp_path / ".multichat" / "http-token"
+    path.chmod(0o644)
+    with pytest.raises(InvalidHttpToken, match="chmod 600") as caught:
+        http_protection("127.0.0.1", environ={}, workspace=tmp_path)
+    assert path.read_text().strip() not in str(caught.value)
+
+
+def test_servers_starting_together_agree_on_one_token(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from multichat.runtime.http_token import workspace_http_token
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(lambda _: workspace_http_token(tmp_path), range(16)))
+    assert len({item.token for item in made}) == 1
+    assert sum(item.created for item in made) == 1
+    assert list((tmp_path / ".multichat").iterdir()) == [tmp_path / ".multichat" / "http-token"]
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "mcp.example.com"])
@@ -531,7 +603,7 @@ def test_every_other_address_needs_protection(host: str) -> None:
     assert http_protection(host, environ={"MULTICHAT_HTTP_TOKEN": TOKEN}).auth is not None
     opted_out = http_protection(host, allow_unauthenticated=True, environ={})
     assert opted_out.auth is None
-    assert "WITHOUT AUTHENTICATION" in (opted_out.warning(8000) or "")
+    assert "WITHOUT AUTHENTICATION" in (opted_out.notice(8000) or "")
 
 
 @pytest.mark.parametrize("bad", ["", "short", "x" * 15, "has spaces in it here", "é" * 20])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -10,7 +9,6 @@ import typer
 
 from multichat.cli.app import state
 from multichat.cli.options import ConfigOption, open_workspace
-from multichat.errors import MultichatError, UserError
 
 
 class TransportChoice(StrEnum):
@@ -74,49 +72,24 @@ def run(
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
-    from multichat.generator.names import validate_provider_name
+    from multichat.contract import validate_provider_name
 
     for name in provider or []:
         validate_provider_name(name)  # the rule of `new provider`, before the runtime loads
-    from multichat.runtime import build_server, configure_logging, run_server
+    from multichat.runtime import configure_logging
+    from multichat.runtime.serving import ServeOptions, serve_workspace
 
     configure_logging(log_level.upper())
-    workspace = open_workspace(config)
-    protection = None
-    http_only = {
-        "--auth-token": auth_token is not None,
-        "--allow-unauthenticated": allow_unauthenticated,
-        "--allowed-host": bool(allowed_host),
-        "--allowed-origin": bool(allowed_origin),
-    }
-    given = [option for option, used in http_only.items() if used]
-    if transport is TransportChoice.stdio and given:
-        raise UserError(f"{', '.join(given)} apply to --transport http only")
-    if transport is TransportChoice.http:
-        from multichat.runtime.http_security import http_protection
-
-        # Decided before any provider loads: a refused address starts nothing.
-        protection = http_protection(
-            host,
-            token=auth_token,
-            jwt=workspace.server.auth.jwt,
-            allow_unauthenticated=allow_unauthenticated,
-            allowed_hosts=allowed_host or (),
-            allowed_origins=allowed_origin or (),
-        )
-    if provider:
-        for name in provider:
-            workspace.provider(name)
-    elif not workspace.providers:
-        raise MultichatError(
-            f"no providers in {workspace.path}: add one with `multichat new provider NAME`"
-        )
-    server, report = build_server(workspace, provider)
-    for failure in report.failures:
-        print(f"multichat: skipped provider {failure.name}: {failure.reason}", file=sys.stderr)
-    if not report.providers:
-        raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
-    warning = protection.warning(port) if protection is not None else None
-    if warning:
-        print(warning, file=sys.stderr)
-    run_server(server, transport.value, host, port, protection=protection)
+    options = ServeOptions(
+        providers=provider or (),
+        transport=transport.value,
+        host=host,
+        port=port,
+        auth_token=auth_token,
+        allow_unauthenticated=allow_unauthenticated,
+        allowed_hosts=allowed_host or (),
+        allowed_origins=allowed_origin or (),
+    )
+    serve_workspace(
+        open_workspace(config, warn=False), options, say=lambda line: typer.echo(line, err=True)
+    )

@@ -21,3 +21,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def url_host(host: str) -> str:
+    """``host`` as it appears in a URL or a Host header (IPv6 in brackets)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
+    """The Host headers and Origins a server on loopback ``host:port`` accepts."""
+    names = [*LOOPBACK_NAMES, host] if host not in LOOPBACK_NAMES else list(LOOPBACK_NAMES)
+    hosts: list[str] = []
+    for name in names:
+        shown = url_host(name)
+        hosts.append(f"{shown}:{port}")
+        if port == 80:
+            hosts.append(shown)
+    return hosts, [f"http://{value}" for value in hosts]

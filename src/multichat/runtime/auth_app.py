@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
+from multichat.runtime.host_guard import LoopbackHostGuard
 from multichat.runtime.oauth import AuthorizationFlow, InvalidState
 from multichat.runtime.token_access import provider_auth
 
@@ -86,6 +87,7 @@ def _page(title: str, text: str, status: int) -> HTMLResponse:
 def build_auth_app(provider: str) -> FastAPI:
     """The local auth app of ``provider``; it shares the provider's in-memory token."""
     app = FastAPI(title=f"{provider} sign-in", docs_url=None, redoc_url=None)
+    app.add_middleware(LoopbackHostGuard)
     auth = provider_auth(provider)
     outcome = SignInOutcome()
     flows: list[AuthorizationFlow] = []

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
-from multichat.runtime.http_security import http_protection
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.logs import configure_logging
-from multichat.runtime.server import build_server, run_server
+from multichat.runtime.serving import ServeOptions, serve_workspace
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,46 +59,27 @@ def _say(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the guide's server command; returns the process exit code."""
+    """Run the guide's server command; returns the process exit code.
+
+    This script is not the ``multichat`` CLI, so it turns errors into a line and a code itself.
+    """
     args = _parser().parse_args(argv)
     configure_logging(args.log_level)
     try:
         config = load_config(args.config)
         if args.local_auth:
             return _local_auth(args)
-        port = args.port or 8000
-        protection = None
-        http_only = (
-            args.auth_token,
-            args.allow_unauthenticated,
-            args.allowed_host,
-            args.allowed_origin,
+        options = ServeOptions(
+            providers=args.provider or (),
+            transport=args.transport,
+            host=args.host,
+            port=args.port or 8000,
+            auth_token=args.auth_token,
+            allow_unauthenticated=args.allow_unauthenticated,
+            allowed_hosts=args.allowed_host,
+            allowed_origins=args.allowed_origin,
         )
-        if args.transport == "stdio" and any(http_only):
-            _say(
-                "multichat: --auth-token, --allow-unauthenticated, --allowed-host and "
-                "--allowed-origin need --transport http"
-            )
-            return 2
-        if args.transport == "http":
-            protection = http_protection(
-                args.host,
-                token=args.auth_token,
-                jwt=config.server.auth.jwt,
-                allow_unauthenticated=args.allow_unauthenticated,
-                allowed_hosts=args.allowed_host,
-                allowed_origins=args.allowed_origin,
-            )
-        server, report = build_server(config, args.provider)
-        for failure in report.failures:
-            _say(f"multichat: skipped provider {failure.name}: {failure.reason}")
-        if not report.providers:
-            _say("multichat: no provider could be loaded; see above")
-            return 1
-        warning = protection.warning(port) if protection is not None else None
-        if warning:
-            _say(warning)
-        run_server(server, args.transport, args.host, port, protection=protection)
+        serve_workspace(config, options, say=_say)
     except MultichatError as exc:
         _say(f"multichat: {exc}")
         return exc.exit_code

@@ -1,9 +1,11 @@
 """Who may use the MCP server over HTTP: bearer tokens, JWTs, and Host/Origin checks.
 
-A loopback address is served to local clients only, with the DNS-rebinding checks the MCP
-transport specification asks for. Any other address needs a static bearer token
-(``--auth-token`` or ``MULTICHAT_HTTP_TOKEN``), a JWT verifier from ``server.auth.jwt`` in
-``provider-config.yaml``, or an explicit ``allow_unauthenticated`` for a proxy in front.
+Every HTTP server requires authentication: a static bearer token (``--auth-token`` or
+``MULTICHAT_HTTP_TOKEN``), a JWT verifier from ``server.auth.jwt`` in ``provider-config.yaml``,
+or, on a loopback address with neither, the workspace's own token
+(:mod:`~multichat.runtime.http_token`), so other users of the machine cannot use the signed-in
+accounts. ``allow_unauthenticated`` is the explicit opt-out, for a proxy in front. A loopback
+server also gets the DNS-rebinding checks the MCP transport specification asks for.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastmcp.server.auth import AccessToken, AuthProvider, MultiAuth, TokenVerifier
@@ -23,8 +26,9 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from multichat.errors import InvalidHttpToken, UnprotectedHttp, UserError
-from multichat.runtime.addresses import LOOPBACK_NAMES, is_loopback
+from multichat.runtime.addresses import is_loopback, loopback_origins, url_host
 from multichat.runtime.config import JWTSettings
+from multichat.runtime.http_token import WorkspaceToken, workspace_http_token
 
 if TYPE_CHECKING:
     from fastmcp.server.auth.providers.jwt import JWTVerifier
@@ -110,6 +114,8 @@ class HttpProtection:
     #: reverse proxy that forwards its public name, a browser client's site).
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
+    #: The workspace's own token, when neither a token nor a JWT verifier was given.
+    workspace_token: WorkspaceToken | None = None
 
     @property
     def loopback(self) -> bool:
@@ -122,14 +128,27 @@ class HttpProtection:
             return "no authentication"
         return " or ".join(self.methods) or "authentication"
 
-    def warning(self, port: int) -> str | None:
-        """The one-line warning to print when serving without authentication by request."""
+    def notice(self, port: int) -> str | None:
+        """What to print on stderr at start: the unauthenticated warning, or the token's place.
+
+        A token the workspace has just made is shown this once (as Jupyter shows its own), so
+        the user can give it to an MCP client; afterwards only the file is named.
+        """
+        url = f"http://{url_host(self.host)}:{port}/mcp"
+        made = self.workspace_token
+        if made is not None:
+            if made.created:
+                return (
+                    f"multichat: clients of {url} must send `Authorization: Bearer {made.token}`; "
+                    f"the token was made for this workspace and saved in {made.path} (mode 0600)"
+                )
+            return f"multichat: clients of {url} must send the bearer token in {made.path}"
         if self.auth is not None or not self.allow_unauthenticated:
             return None
         return (
-            f"multichat: WARNING: serving http://{_url_host(self.host)}:{port}/mcp WITHOUT "
-            "AUTHENTICATION (--allow-unauthenticated): anyone who can reach it can call every "
-            "tool with your signed-in accounts; put an authenticating proxy in front"
+            f"multichat: WARNING: serving {url} WITHOUT AUTHENTICATION "
+            "(--allow-unauthenticated): anyone who can reach it, other users of this machine "
+            "included, can call every tool with your signed-in accounts"
         )
 
 
@@ -142,6 +161,7 @@ def http_protection(
     allowed_hosts: Sequence[str] = (),
     allowed_origins: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    workspace: Path | None = None,
 ) -> HttpProtection:
     """Decide how an HTTP server on ``host`` is protected, or refuse to serve it.
 
@@ -154,6 +174,8 @@ def http_protection(
             ``name:*``).
         allowed_origins: More Origins a loopback server accepts (``https://name[:port]``).
         environ: Where to read :data:`TOKEN_ENV` (the process environment by default).
+        workspace: The workspace folder: with no token, JWT or opt-out, a loopback server
+            requires the workspace's own token (:func:`workspace_http_token`).
 
     Raises:
         UnprotectedHttp: ``host`` is not loopback and nothing protects it.
@@ -181,17 +203,21 @@ def http_protection(
         verifiers["bearer token"] = BearerTokenVerifier(check_token(environ[TOKEN_ENV], TOKEN_ENV))
     if jwt is not None:
         verifiers["JWT"] = jwt_verifier(jwt)
+    made: WorkspaceToken | None = None
+    if not verifiers and not allow_unauthenticated and is_loopback(host) and workspace:
+        made = workspace_http_token(workspace)
+        verifiers["bearer token"] = BearerTokenVerifier(check_token(made.token, str(made.path)))
     auth: AuthProvider | None = None
     if len(verifiers) == 1:
         (auth,) = verifiers.values()
     elif verifiers:
         auth = MultiAuth(verifiers=list(verifiers.values()))
-    if auth is None and not allow_unauthenticated and not is_loopback(host):
+    if auth is None and not allow_unauthenticated:
+        where = "which is not a loopback address, " if not is_loopback(host) else ""
         raise UnprotectedHttp(
-            f"refusing to serve HTTP on {host}, which is not a loopback address, without "
-            f"protection: pass --auth-token TOKEN (or set {TOKEN_ENV}), configure "
-            "server.auth.jwt in provider-config.yaml, or pass --allow-unauthenticated "
-            "if your own authenticating proxy is in front"
+            f"refusing to serve HTTP on {host}, {where}without protection: pass --auth-token "
+            f"TOKEN (or set {TOKEN_ENV}), configure server.auth.jwt in provider-config.yaml, "
+            "or pass --allow-unauthenticated if your own authenticating proxy is in front"
         )
     return HttpProtection(
         host=host,
@@ -200,6 +226,7 @@ def http_protection(
         methods=tuple(verifiers),
         allowed_hosts=hosts,
         allowed_origins=origins,
+        workspace_token=made,
     )
 
 
@@ -207,18 +234,6 @@ def _checked(value: str, pattern: re.Pattern[str], option: str, shape: str) -> s
     if not pattern.fullmatch(value):
         raise UserError(f"{option} {value!r} is not of the form {shape}")
     return value
-
-
-def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
-    """The Host headers and Origins a server on loopback ``host:port`` accepts."""
-    names = [*LOOPBACK_NAMES, host] if host not in LOOPBACK_NAMES else list(LOOPBACK_NAMES)
-    hosts: list[str] = []
-    for name in names:
-        shown = _url_host(name)
-        hosts.append(f"{shown}:{port}")
-        if port == 80:
-            hosts.append(shown)
-    return hosts, [f"http://{value}" for value in hosts]
 
 
 def rebinding_guard(
@@ -254,7 +269,3 @@ class _HostOriginCheck:
                 await refusal(scope, receive, send)
                 return
         await self.app(scope, receive, send)
-
-
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host and not host.startswith("[") else host

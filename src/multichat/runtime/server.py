@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastmcp import FastMCP
@@ -121,20 +122,66 @@ def run_server(
 
         anyio.run(serve_stdio, server)
         return
-    from multichat.runtime.http_security import HttpProtection, http_protection, rebinding_guard
+    from multichat.runtime.http_security import HttpProtection, http_protection
 
     if protection is None:
         if server.auth is not None:
             protection = HttpProtection(host=host, auth=server.auth)
         else:
-            protection = http_protection(host)
+            protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
+    serve_http(server, protection, port)
+
+
+def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> None:
+    """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks."""
+    import uvicorn
+    from starlette.middleware import Middleware
+
+    from multichat.runtime.http_security import rebinding_guard
+    from multichat.runtime.http_sessions import SESSION_IDLE_SECONDS, SessionBudget
+
     if protection.auth is not None:
         server.auth = protection.auth
-    middleware = []
+    middleware = [Middleware(SessionBudget, idle_seconds=SESSION_IDLE_SECONDS)]
     if protection.loopback:
-        guard = rebinding_guard(host, port, protection.allowed_hosts, protection.allowed_origins)
-        middleware.append(guard)
-    logger.info("serving MCP over HTTP at http://%s:%s/mcp (%s)", host, port, protection.describe())
-    server.run(transport="http", show_banner=False, host=host, port=port, middleware=middleware)
+        middleware.insert(
+            0,
+            rebinding_guard(
+                protection.host, port, protection.allowed_hosts, protection.allowed_origins
+            ),
+        )
+    app = server.http_app(
+        path="/mcp", middleware=middleware, session_idle_timeout=SESSION_IDLE_SECONDS
+    )
+    level = logging.getLogger().getEffectiveLevel()
+    logger.info(
+        "serving MCP over HTTP at http://%s:%s/mcp (%s)",
+        protection.host,
+        port,
+        protection.describe(),
+    )
+    # log_config=None: uvicorn's records go through the root logger (stderr, at our level)
+    # instead of its own handlers, whose access log writes to stdout.
+    uvicorn.run(
+        app,
+        host=protection.host,
+        port=port,
+        log_config=None,
+        log_level=level,
+        access_log=level <= logging.INFO,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
+
+
+def _active_workspace() -> Path | None:
+    """The folder of the configuration this process uses, if there is one."""
+    from multichat.errors import ConfigNotFound
+    from multichat.runtime.config import load_config
+
+    try:
+        return load_config().root
+    except ConfigNotFound:
+        return None

@@ -1,0 +1,91 @@
+"""The bearer token a workspace's HTTP server requires when none is given (as Jupyter does).
+
+Made once, on the first ``run --transport http`` without ``--auth-token``,
+``MULTICHAT_HTTP_TOKEN`` or a JWT verifier, and kept in ``.multichat/http-token`` (mode 0600,
+git-ignored) so that configured MCP clients keep working across restarts. Other users of the
+machine cannot read it, so a loopback server is no longer open to them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from multichat.atomic_file import fsync_folder
+from multichat.errors import InvalidHttpToken, MultichatError
+
+HTTP_TOKEN_FILE = Path(".multichat") / "http-token"
+
+
+@dataclass(frozen=True)
+class WorkspaceToken:
+    """The workspace's HTTP token, where it is kept, and whether this call made it."""
+
+    token: str = field(repr=False)
+    path: Path
+    created: bool
+
+
+def workspace_http_token(root: Path) -> WorkspaceToken:
+    """The token in ``root/.multichat/http-token``, made (0600, atomically) if there is none.
+
+    Two servers starting at once agree on one token: the file is created with a hard link,
+    which fails if another process made it first, and then that one is read.
+
+    Raises:
+        InvalidHttpToken: the file exists but is readable by others or holds no usable token.
+        MultichatError: the file cannot be read or written.
+    """
+    path = root / HTTP_TOKEN_FILE
+    try:
+        return WorkspaceToken(_read(path), path, created=False)
+    except FileNotFoundError:
+        pass
+    token = secrets.token_urlsafe(32)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_exclusively(path, f"{token}\n".encode())
+    except FileExistsError:
+        return WorkspaceToken(_read(path), path, created=False)
+    except OSError as exc:
+        raise MultichatError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return WorkspaceToken(token, path, created=True)
+
+
+def _read(path: Path) -> str:
+    """The token in ``path``; raises FileNotFoundError when there is no file."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MultichatError(f"cannot read the HTTP token file {path}: {exc}") from None
+    if mode & 0o077:
+        raise InvalidHttpToken(
+            f"{path} is readable by other users (mode {mode:o}): run `chmod 600 {path}`, "
+            "or delete it to get a new token"
+        )
+    if not text:
+        raise InvalidHttpToken(f"{path} is empty: delete it to get a new token")
+    return text
+
+
+def _create_exclusively(path: Path, content: bytes) -> None:
+    """Write ``content`` to a 0600 temporary file, then link it to ``path`` if that is free."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    fsync_folder(path.parent)

@@ -1,0 +1,82 @@
+"""Serve a workspace: the one path behind ``multichat run`` and the guide's ``src.server``.
+
+It refuses options that do not fit the transport, decides the HTTP protection before any
+provider loads (a refused address starts nothing), builds the server, reports providers that
+failed and settings that look misspelled on stderr, and runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from multichat.errors import MultichatError, UserError
+from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.server import Transport, build_server, run_server
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How to serve: the command-line options of ``run`` and of ``python -m src.server``."""
+
+    providers: Sequence[str] = ()
+    transport: Transport = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    auth_token: str | None = field(default=None, repr=False)
+    allow_unauthenticated: bool = False
+    allowed_hosts: Sequence[str] = ()
+    allowed_origins: Sequence[str] = ()
+
+
+def serve_workspace(
+    workspace: WorkspaceConfig, options: ServeOptions, say: Callable[[str], None]
+) -> None:
+    """Serve ``workspace`` until stopped; ``say`` prints a line on stderr.
+
+    Raises:
+        UserError: HTTP-only options with stdio, an unknown provider, a refused address.
+        MultichatError: no provider is configured, or none could be loaded.
+    """
+    given = [
+        option
+        for option, used in (
+            ("--auth-token", options.auth_token is not None),
+            ("--allow-unauthenticated", options.allow_unauthenticated),
+            ("--allowed-host", bool(options.allowed_hosts)),
+            ("--allowed-origin", bool(options.allowed_origins)),
+        )
+        if used
+    ]
+    if options.transport == "stdio" and given:
+        raise UserError(f"{', '.join(given)} apply to --transport http only")
+    protection = None
+    if options.transport == "http":
+        from multichat.runtime.http_security import http_protection
+
+        protection = http_protection(
+            options.host,
+            token=options.auth_token,
+            jwt=workspace.server.auth.jwt,
+            allow_unauthenticated=options.allow_unauthenticated,
+            allowed_hosts=options.allowed_hosts,
+            allowed_origins=options.allowed_origins,
+            workspace=workspace.root,
+        )
+    for name in options.providers:
+        workspace.provider(name)
+    if not workspace.providers:
+        raise MultichatError(
+            f"no providers in {workspace.path}: add one with `multichat new provider NAME`"
+        )
+    for warning in workspace.warnings:
+        say(f"multichat: warning: {warning}")
+    server, report = build_server(workspace, list(options.providers) or None)
+    for failure in report.failures:
+        say(f"multichat: skipped provider {failure.name}: {failure.reason}")
+    if not report.providers:
+        raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
+    notice = protection.notice(options.port) if protection is not None else None
+    if notice:
+        say(notice)
+    run_server(server, options.transport, options.host, options.port, protection=protection)
