@@ -262,6 +262,21 @@ def test_search_finds_seeded_messages_in_visible_channels(api: Api):
     assert http.get("/search", params={"query": "x", "channel_id": "C07"}).status_code == 404
 
 
+def test_a_search_query_is_bounded(api: Api):
+    """6,000 words took 17.6 s (FTS5 grows with the square of the words): now refused at once."""
+    from multichat.sandbox.chat_store import MAX_SEARCH_WORDS
+
+    http = api()
+    huge = http.get("/search", params={"query": "word " * 6000})
+    many = http.get("/search", params={"query": " ".join(["a"] * (MAX_SEARCH_WORDS + 1))})
+    most = http.get("/search", params={"query": " ".join(["deploy"] * MAX_SEARCH_WORDS)})
+
+    assert huge.status_code == 400  # over 500 characters
+    assert many.status_code == 400
+    assert f"at most {MAX_SEARCH_WORDS}" in many.text
+    assert most.status_code == 200
+
+
 def test_mentions_of_ada(api: Api):
     mentions = walk(api(), "/mentions", limit=3)
     assert len(mentions) == 8

@@ -35,6 +35,8 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (1-
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
 
 CHANNEL_KINDS = ("public", "private", "direct")
+#: Longest search query, in characters (the words are bounded too: chat_store.MAX_SEARCH_WORDS).
+MAX_QUERY_LENGTH = 500
 
 
 def _seq_page(kind: str, seqs: list[int], limit: int) -> tuple[list[int], str | None]:
@@ -239,7 +241,14 @@ def remove_reaction(
 def search(
     request: Request,
     principal: Reader,
-    query: Annotated[str, Query(min_length=1, description="Words to find (all must match).")],
+    query: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=MAX_QUERY_LENGTH,
+            description="Words to find (all must match; at most 16).",
+        ),
+    ],
     channel_id: Annotated[str | None, Query(description="Search only this channel.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
