@@ -14,6 +14,9 @@ from helpers import CLIENT_ID, CLIENT_SECRET, MockOAuthServer, free_port, instal
 from multichat.runtime import config as runtime_config
 from multichat.sandbox import SandboxServer
 
+# Fixtures every test folder may use: ``oidc_provider`` (a real OpenID Connect server from npm).
+pytest_plugins = ["support.oidc_provider"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:

@@ -41,7 +41,7 @@ def run_cli(
     )
 
 
-NODE_DIR = Path.home() / ".cache" / "multichat-tests" / "oauth2-mock-server-9.3.0"
+NODE_CACHE = Path.home() / ".cache" / "multichat-tests"
 MOCK_SCRIPT = Path(__file__).parent / "support" / "mock_oauth_server.mjs"
 
 
@@ -54,31 +54,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def install_mock_server() -> Path:
+def install_npm_tool(package: str, version: str, script: Path) -> Path:
+    """Install ``package@version`` from npm once into the shared cache, beside a copy of ``script``.
+
+    A file lock keeps parallel test processes from installing twice. Returns the copied script,
+    whose ``import`` of the package resolves from that folder's ``node_modules``.
+    """
     from filelock import FileLock
 
-    NODE_DIR.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(NODE_DIR / ".install.lock")):
-        if not (NODE_DIR / "node_modules" / "oauth2-mock-server").is_dir():
+    folder = NODE_CACHE / f"{package}-{version}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder / ".install.lock")):
+        if not (folder / "node_modules" / package / "package.json").is_file():
             npm = shutil.which("npm")
             if npm is None:
-                pytest.fail("npm is needed to install oauth2-mock-server for the OAuth tests")
+                pytest.fail(f"npm is needed to install {package} for the tests")
             subprocess.run(
                 [
                     npm,
                     "install",
                     "--no-audit",
                     "--no-fund",
+                    "--save-exact",
                     "--prefix",
-                    str(NODE_DIR),
-                    "oauth2-mock-server@9.3.0",
+                    str(folder),
+                    f"{package}@{version}",
                 ],
                 check=True,
                 capture_output=True,
                 timeout=300,
             )
-        shutil.copy2(MOCK_SCRIPT, NODE_DIR / MOCK_SCRIPT.name)
-    return NODE_DIR / MOCK_SCRIPT.name
+        shutil.copy2(script, folder / script.name)
+    return folder / script.name
+
+
+def install_mock_server() -> Path:
+    return install_npm_tool("oauth2-mock-server", "9.3.0", MOCK_SCRIPT)
 
 
 class MockOAuthServer:
