@@ -7,12 +7,16 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from helpers import CLIENT_ID, CLIENT_SECRET, MockOAuthServer, free_port, install_mock_server
 
 from multichat.runtime import config as runtime_config
 from multichat.sandbox import SandboxServer
+
+if TYPE_CHECKING:
+    from support.fake_platform import FakePlatform
 
 # Fixtures every test folder may use: ``oidc_provider`` (a real OpenID Connect server from npm).
 pytest_plugins = ["support.oidc_provider"]
@@ -127,3 +131,20 @@ def sandbox() -> Iterator[SandboxServer]:
     """The sandbox chat platform, seeded, on a free port: one per test module."""
     with SandboxServer() as server:
         yield server
+
+
+@pytest.fixture
+def fake_platform() -> Iterator[Callable[[str], FakePlatform]]:
+    """Make fake platforms (``fake_platform("slack")``) checked against the platforms' own API
+    descriptions; any request or reply a description refuses fails the test at teardown."""
+    from support.fake_platform import FakePlatform
+
+    made: list[FakePlatform] = []
+
+    def make(platform: str) -> FakePlatform:
+        made.append(FakePlatform(platform))
+        return made[-1]
+
+    yield make
+    for fake in made:
+        fake.assert_clean()

@@ -1,0 +1,1 @@
+"""Test support: the platforms' own API descriptions and fake platforms checked against them."""
