@@ -111,7 +111,7 @@ class ChangeSet:
                     target.unlink(missing_ok=True)
                     continue
                 journal.make_parents(target.parent)
-                _write_atomically(target, change.after, change.mode)
+                write_atomically(target, change.after, change.mode)
         except BaseException:
             journal.roll_back()
             raise
@@ -151,7 +151,7 @@ class Journal:
                     shutil.copy2(source, self.folder / backup)
                 entries.append({"path": str(change.path), "backup": backup})
             index = json.dumps({"changes": entries}).encode("utf-8")
-            _write_atomically(self.index, index, None)
+            write_atomically(self.index, index, None)
         except BaseException:
             self.finish()  # nothing has changed yet: drop the partial journal
             raise
@@ -173,7 +173,7 @@ class Journal:
     def _save_dirs(self) -> None:
         data = json.loads(self.index.read_text(encoding="utf-8"))
         data["dirs"] = [str(path.relative_to(self.root)) for path in self.created_dirs]
-        _write_atomically(self.index, json.dumps(data).encode("utf-8"), None)
+        write_atomically(self.index, json.dumps(data).encode("utf-8"), None)
 
     def roll_back(self) -> None:
         """Put back every file the journal names, remove created folders, drop the journal."""
@@ -244,13 +244,14 @@ def _read(path: Path) -> bytes | None:
 
 
 def _remove_temporaries(path: Path) -> None:
-    """Delete what a killed :func:`_write_atomically` of ``path`` left beside it."""
+    """Delete what a killed :func:`write_atomically` of ``path`` left beside it."""
     if path.parent.is_dir():
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
             leftover.unlink(missing_ok=True)
 
 
-def _write_atomically(path: Path, content: bytes, mode: int | None) -> None:
+def write_atomically(path: Path, content: bytes, mode: int | None) -> None:
+    """Replace ``path`` by temporary file and rename; ``mode`` None keeps the file's (or 0644)."""
     if mode is None:
         mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     descriptor, temporary = tempfile.mkstemp(
