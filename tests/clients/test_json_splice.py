@@ -38,6 +38,8 @@ def data(text: str) -> Any:
         ('{\n  "a": 1}', '{\n  "a": 1,\n  "mcpServers": {\n    "new": 1\n  }}'),
         ("{\n  // none yet\n}", '{\n  "mcpServers": {\n    "new": 1\n  }\n  // none yet\n}'),
         ('{"mcpServers": {"new": {"old": true}}}', '{"mcpServers": {"new": 1}}'),
+        ("// to do\n", '// to do\n{\n  "mcpServers": {\n    "new": 1\n  }\n}\n'),
+        ("/* x */", '/* x */\n{\n  "mcpServers": {\n    "new": 1\n  }\n}\n'),
     ],
 )
 def test_set_member_writes_in_the_file_s_style(before: str, after: str) -> None:

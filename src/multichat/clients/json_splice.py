@@ -237,8 +237,12 @@ class _Splice:
     # ---- edits -----------------------------------------------------------------------------
 
     def fresh(self, data: Any) -> str:
-        """A whole new file (the old one was missing or blank)."""
-        return json.dumps(data, indent=self.unit, ensure_ascii=False) + "\n"
+        """The value for a file that holds none yet, after its comments if it has some."""
+        kept = self.text if self.text.strip(" \t\r\n\ufeff") else ""
+        if kept and not kept.endswith("\n"):
+            kept += self.newline
+        dumped = json.dumps(data, indent=self.unit, ensure_ascii=False)
+        return kept + dumped.replace("\n", self.newline) + self.newline
 
     def replace_value(self, container: Node, entry: Entry, value: Any) -> str:
         inline = self.on_one_line(container)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def plan_install(
     cwd: Path,
     platform: str,
     remove: bool = False,
-    environ: dict[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ClientChange:
     """Plan adding (or, with ``remove``, taking out) ``entry`` in ``client``'s file.
 
