@@ -245,7 +245,7 @@ def _read(path: Path) -> bytes | None:
 
 
 def _remove_temporaries(path: Path) -> None:
-    """Delete what a killed :func:`_write_atomically` of ``path`` left beside it."""
+    """Delete what a killed :func:`write_atomically` of ``path`` left beside it."""
     if path.parent.is_dir():
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'?' * 8}.tmp"):
             leftover.unlink(missing_ok=True)
