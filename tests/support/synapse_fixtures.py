@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
 from support.synapse import SynapseServer
 from support.synapse_seed import SeededRooms, seed_rooms
 

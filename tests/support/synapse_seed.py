@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx2
+
 from support.synapse import MatrixUser, SynapseError, SynapseServer
 
 SEARCH_WORD = "pelican"

@@ -18,6 +18,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
 from helpers import free_port
+
 from support.oidc_provider import (
     DEVICE_CODE_GRANT,
     OidcInteractionError,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from multichat.clients.errors import InvalidServerEntry
+from multichat.contract import validate_provider_name
 from multichat.errors import InvalidProviderName
-from multichat.generator.names import validate_provider_name
 
 #: Letters first, then letters, digits, ``-`` and ``_``: the server names VS Code's mcp.json
 #: schema accepts (https://json.schemastore.org/mcp-config-0.1.0.json), safe in every client.

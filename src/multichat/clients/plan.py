@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from multichat.atomic_file import write_atomically
 from multichat.clients import json_splice, yaml_splice
 from multichat.clients.entry import ServerEntry
 from multichat.clients.errors import (
@@ -27,7 +28,6 @@ from multichat.clients.errors import (
 from multichat.clients.jsonc import JSONC
 from multichat.clients.registry import Client, Places, get_client, normalize_platform
 from multichat.clients.render import Rendered, input_references
-from multichat.atomic_file import write_atomically
 
 #: A new file that holds a secret is created readable by its owner only.
 PRIVATE_MODE = 0o600
