@@ -11,23 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, package_name
 from multichat.errors import ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
-from multichat.runtime.loader import CONTRACT_FILES, activate_workspace, load_provider
+from multichat.runtime.loader import activate_workspace, load_provider
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 
 Level = Literal["ok", "note", "warning", "error"]
-
-GUIDE_KEYS = (
-    "name",
-    "description",
-    "token_path",
-    "credentials_path",
-    "callback_url",
-    "port",
-    "scopes",
-)
-AUTH_ROUTES = ("/auth", "/auth/callback", "/status")
 
 
 @dataclass(frozen=True)
@@ -125,7 +115,7 @@ def _description_keyword(name: str, path: Path) -> list[Finding]:
 
 
 def _server_auth(name: str) -> list[Finding]:
-    module_name = f"src.providers.{name}.server_auth"
+    module_name = f"{package_name(name)}.server_auth"
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # doctor reports whatever a provider's module raises
@@ -158,7 +148,7 @@ def _server_auth(name: str) -> list[Finding]:
 
 
 def _api_auth(name: str) -> list[Finding]:
-    module_name = f"src.providers.{name}.api.auth"
+    module_name = f"{package_name(name)}.api.auth"
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # doctor reports whatever a provider's module raises

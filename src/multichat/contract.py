@@ -1,15 +1,102 @@
-"""What a workspace and its providers must be: the name rule (more of the contract joins it).
+"""The whole contract between multichat and a workspace, in one place.
 
-The runtime, the generator and ``doctor`` all derive from this module; it imports nothing of
-multichat but the errors.
+Where things live in a workspace, what a provider's three fixed files must define, which names
+a provider may take, and where multichat keeps its own state. The runtime's loader, the
+generator and ``doctor`` all derive from this module (as datasette's ``hookspecs.py`` holds its
+plugin contract); it imports nothing of multichat but the errors.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from pathlib import Path, PurePosixPath
 
 from multichat.errors import InvalidProviderName
+
+# ---- layout ----------------------------------------------------------------------------------
+
+#: The workspace's configuration file, found by walking up from the working directory.
+CONFIG_FILENAME = "provider-config.yaml"
+#: Providers live in ``src/providers/NAME`` and are imported as ``src.providers.NAME`` (the
+#: guide's import paths).
+PROVIDERS_DIR = Path("src", "providers")
+PROVIDERS_PACKAGE = ".".join(PROVIDERS_DIR.parts)
+#: multichat's own bookkeeping in a workspace: answers, baselines, the journal, the HTTP token.
+STATE_DIR = Path(".multichat")
+#: A provider's token file and OAuth client file, inside its package unless configured.
+TOKEN_FILENAME = "token.json"  # noqa: S105 - a file name, not a token
+CREDENTIALS_FILENAME = "credentials.json"
+#: Generated files that hold secrets: written 0600, git-ignored, never copied or printed.
+SECRET_FILES = frozenset({TOKEN_FILENAME, CREDENTIALS_FILENAME})
+#: The bearer token an HTTP server requires when none is given (mode 0600, git-ignored).
+HTTP_TOKEN_FILE = STATE_DIR / "http-token"
+
+
+def package_dir(name: str) -> Path:
+    """``src/providers/NAME``: the provider's package, relative to the workspace."""
+    return PROVIDERS_DIR / name
+
+
+def package_name(name: str) -> str:
+    """``src.providers.NAME``: the provider's package as Python imports it."""
+    return f"{PROVIDERS_PACKAGE}.{name}"
+
+
+def provider_of_module(module: str) -> str | None:
+    """The provider whose package holds ``module`` (``src.providers.x.api`` -> ``x``)."""
+    prefix = PROVIDERS_PACKAGE + "."
+    if not module.startswith(prefix):
+        return None
+    return module[len(prefix) :].partition(".")[0] or None
+
+
+def tests_dir(name: str) -> Path:
+    """``tests/providers/NAME``: the provider's generated tests."""
+    return Path("tests/providers") / name
+
+
+def answers_file(name: str) -> Path:
+    """The answers the provider was generated with (Copier's answers file)."""
+    return STATE_DIR / "providers" / f"{name}.yml"
+
+
+def baseline_dir(name: str) -> Path:
+    """The files exactly as generated: the common ancestor of a later upgrade's merge."""
+    return STATE_DIR / "baseline" / name
+
+
+def owned_folders(name: str) -> list[Path]:
+    """The folders that belong to provider ``name``."""
+    return [package_dir(name), tests_dir(name)]
+
+
+# ---- the three fixed files ---------------------------------------------------------------------
+
+#: Each file a provider must have, and the names it must define (GUIDE.md, "What You Must
+#: Follow"). Everything else in a provider's package is free.
+CONTRACT: dict[PurePosixPath, frozenset[str]] = {
+    PurePosixPath("mcp_instance.py"): frozenset({"PROVIDER_NAME", "mcp", "tool"}),
+    PurePosixPath("server_auth.py"): frozenset({"app", "run_auth_server"}),
+    PurePosixPath("api/auth.py"): frozenset(
+        {"get_credentials", "save_credentials", "get_token_info", "_token_info"}
+    ),
+}
+CONTRACT_FILES = tuple(str(path) for path in CONTRACT)
+#: The routes ``server_auth.app`` must serve.
+AUTH_ROUTES = ("/auth", "/auth/callback", "/status")
+#: The keys the guide puts in every provider's entry of ``provider-config.yaml``.
+GUIDE_KEYS = (
+    "name",
+    "description",
+    "token_path",
+    "credentials_path",
+    "callback_url",
+    "port",
+    "scopes",
+)
+
+# ---- names -------------------------------------------------------------------------------------
 
 PROVIDER_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 

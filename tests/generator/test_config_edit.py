@@ -10,7 +10,8 @@ import pytest
 from multichat.errors import ConfigError, GenerationError
 from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import add_provider_entry
-from multichat.runtime.config import parse_config, read_yaml_document, to_plain
+from multichat.runtime.config import parse_config
+from multichat.yaml_documents import read_yaml_document, to_plain
 
 PATH = Path("/somewhere/provider-config.yaml")
 

@@ -201,45 +201,43 @@ def test_upgrade_refuses_a_template_whose_render_does_not_import(
 # ---- the verdict's key ----------------------------------------------------------------------
 
 
-def _render(name: str, display: str, port: int, body: str = "x = 1\n") -> dict[Path, bytes]:
-    return {
-        Path("mcp_instance.py"): f'PROVIDER_NAME = "{name}"\n"""{display}."""\n'.encode(),
-        Path("tools/info.py"): f"PORT = {port}\n{body}".encode(),
-    }
+def _key(template: Path, preset: str = "blank", workspace: Path | None = None) -> str:
+    return verdict_key(template, preset, workspace or template / "no-workspace")
 
 
-def _key(name: str, display: str, port: int, body: str = "x = 1\n", src: bytes = b"") -> str:
-    answers = {"provider_name": name, "display_name": display, "port": port, "scopes": ["a"]}
-    entry = {"name": display, "port": port}
-    return verdict_key(
-        _render(name, display, port, body), entry, {Path("src/__init__.py"): src}, answers
+def test_key_follows_the_template_the_preset_and_the_workspace_modules(
+    current_template: Path, workspace: Path, tmp_path: Path
+) -> None:
+    base = verdict_key(current_template, "blank", workspace)
+    assert verdict_key(current_template, "blank", workspace) == base
+    assert verdict_key(current_template, "sandbox", workspace) != base
+    changed = _template_with(
+        current_template, tmp_path / "changed", "tools/provider_info.py.jinja", "x = 1\n"
     )
+    assert verdict_key(changed, "blank", workspace) != base
+    shim = workspace / "src" / "mcp_core" / "engine" / "provider_loader.py"
+    shim.write_text(shim.read_text() + "import os\n")
+    assert verdict_key(current_template, "blank", workspace) != base
 
 
-def test_key_masks_the_answers_values_only() -> None:
-    base = _key("alpha", "Alpha", 8000)
-    assert _key("beta", "Beta", 8001) == base
-    assert _key("alpha", "Alpha", 8000, body="x = 2\n") != base
-    assert _key("alpha", "Alpha", 8000, src=b"import os\n") != base
-    # A short name masks the name where it stands alone, not each letter of the code.
-    assert _key("p", "P", 8000, body="x = 1\npp = 2\n") == _key(
-        "q", "Q", 8000, body="x = 1\npp = 2\n"
-    )
-    assert _key("p", "P", 8000, body="p = 1\n") != _key("q", "Q", 8000, body="p = 1\n")
-    # A literal that happens to equal another provider's name is not masked away.
-    assert _key("beta", "Beta", 8001, body="x = 1\nalpha = 1\n") != _key(
-        "alpha", "Alpha", 8000, body="x = 1\nalpha = 1\n"
-    )
+def test_key_leaves_out_other_providers_and_answers(
+    current_template: Path, workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    base = verdict_key(current_template, "blank", workspace)
+    add_provider("alpha", display_name="Something Else", port=9123)
+    assert verdict_key(current_template, "blank", workspace) == base
 
 
-def test_key_follows_the_python_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_follows_the_python_environment(
+    current_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     environment.cache_clear()  # computed once per process; other tests changed sys.path
-    base = _key("alpha", "Alpha", 8000)
+    base = _key(current_template)
     monkeypatch.setattr("sys.executable", "/elsewhere/python")
     environment.cache_clear()  # computed once per process; this test changes the process
     try:
-        assert _key("alpha", "Alpha", 8000) != base
+        assert _key(current_template) != base
     finally:
         monkeypatch.undo()
         environment.cache_clear()
-    assert _key("alpha", "Alpha", 8000) == base
+    assert _key(current_template) == base

@@ -18,7 +18,7 @@ from security_support import file_tree
 
 from multichat.errors import ConfigError
 from multichat.runtime import load_config
-from multichat.runtime.config import MAX_YAML_DEPTH, MAX_YAML_VALUES
+from multichat.yaml_documents import MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 #: Ten lines that expand to 10**10 values: a0 is ten values, each next line ten of the last.
 ALIAS_BOMB = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from multichat.contract import STATE_DIR
+
 
 def demo(
     directory: Annotated[
@@ -36,7 +38,7 @@ def demo(
     console.print(f"Done in {time.monotonic() - started:.1f} s; everything it started is stopped.")
     if (keep or directory is not None) and report.workspace is not None:
         port = report.sandbox_url.rsplit(":", 1)[1]
-        database = report.workspace / ".multichat" / "sandbox.db"
+        database = report.workspace / STATE_DIR / "sandbox.db"
         console.print("The workspace is kept. To use it from an MCP client:")
         console.print(f"  multichat sandbox --port {port} --db {database}")
         console.print(f"  cd {report.workspace} && uv run multichat run")

@@ -58,13 +58,13 @@ def upgrade(
     if not all_providers:
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
-    from multichat.generator import layout
+    from multichat import contract
 
     workspace = open_workspace(config)
     generated = [
         name
         for name in sorted(workspace.providers)
-        if (workspace.root / layout.answers_file(name)).is_file()
+        if (workspace.root / contract.answers_file(name)).is_file()
     ]
     _upgrade(config, generated, dry_run)
 

@@ -28,6 +28,7 @@ from multichat.clients.errors import (
 from multichat.clients.jsonc import JSONC
 from multichat.clients.registry import Client, Places, get_client, normalize_platform
 from multichat.clients.render import Rendered, input_references
+from multichat.yaml_documents import to_plain
 
 #: A new file that holds a secret is created readable by its owner only.
 PRIVATE_MODE = 0o600
@@ -192,7 +193,7 @@ def _holds(spec: Client, path: Path, text: str, name: str) -> bool:
 def _data(spec: Client, path: Path, text: str) -> dict[str, Any]:
     if spec.dialect is None:
         document = yaml_splice.read_document(text, str(path))
-        plain = yaml_splice.to_plain(document)
+        plain = to_plain(document)
         return plain if isinstance(plain, dict) else {}
     return json_splice.read_data(text, str(path), spec.dialect)
 

@@ -12,47 +12,22 @@ from __future__ import annotations
 import copy
 import io
 import re
-from collections.abc import Mapping
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from multichat.clients.errors import InvalidClientFile
+from multichat.yaml_documents import read_yaml_document, to_plain
 
 DEFAULT_STEP = 2
 
 
 def read_document(text: str, source: str) -> Any:
-    """Parse ``text`` round-trip; a syntax error becomes one line naming file, line and column."""
-    try:
-        return YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InvalidClientFile(
-            f"{where}: {problem}; fix the file (it was left unchanged)"
-        ) from None
-    except YAMLError as exc:
-        raise InvalidClientFile(
-            f"{source}: not valid YAML ({exc}); it was left unchanged"
-        ) from None
-
-
-def to_plain(node: Any) -> Any:
-    """Turn ruamel's containers and scalar subclasses into plain dicts, lists and scalars."""
-    if isinstance(node, Mapping):
-        return {str(key): to_plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [to_plain(item) for item in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    for plain in (int, float, str):
-        if isinstance(node, plain):
-            return plain(node)
-    return node
+    """Parse ``text`` round-trip; a problem is one line naming file, line and column."""
+    return read_yaml_document(
+        text, source, error=InvalidClientFile, fix="fix the file (it was left unchanged)"
+    )
 
 
 def set_entry(text: str, source: str, section: str, name: str, value: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from multichat.contract import STATE_DIR, package_dir
 from multichat.errors import MultichatError
 
 PROVIDER = "sandbox"
@@ -88,7 +89,7 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> DemoReport:
 
         with _step("start the sandbox"):
             # A kept workspace keeps the platform's database too, so it can be served again.
-            database = workspace / ".multichat" / "sandbox.db" if keep else None
+            database = workspace / STATE_DIR / "sandbox.db" if keep else None
             sandbox = stack.enter_context(SandboxServer(database))
         report.sandbox_url = sandbox.url
         say("sandbox", f"chat platform and OAuth server at {sandbox.url}")
@@ -110,7 +111,7 @@ def run_demo(directory: Path | None, keep: bool, say: Say) -> DemoReport:
             )
         say(
             "provider",
-            f"src/providers/{PROVIDER} (12 chat tools) + its entry in provider-config.yaml",
+            f"{package_dir(PROVIDER)} (12 chat tools) + its entry in provider-config.yaml",
         )
 
         with _step("sign in through the consent page"):

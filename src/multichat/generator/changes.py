@@ -24,9 +24,9 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from multichat.atomic_file import write_atomically
+from multichat.contract import STATE_DIR
 from multichat.errors import MultichatError
 
-STATE_DIR = ".multichat"
 LOCK_TIMEOUT_SECONDS = 120.0
 
 
@@ -82,7 +82,7 @@ class ChangeSet:
         multichat's own bookkeeping under ``.multichat/`` (answers, baselines) is counted, not
         listed, so the output shows what the user will see change.
         """
-        shown = [c for c in self.changes if c.path.parts[:1] != (STATE_DIR,)]
+        shown = [c for c in self.changes if not c.path.is_relative_to(STATE_DIR)]
         lines = [f"{change.kind:<7} {change.path}" for change in shown]
         bookkeeping = len(self.changes) - len(shown)
         if bookkeeping:

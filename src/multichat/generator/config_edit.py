@@ -19,7 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from multichat.errors import ConfigError, GenerationError
-from multichat.runtime.config import parse_config, read_yaml_document, to_plain
+from multichat.runtime.config import parse_config
+from multichat.yaml_documents import read_yaml_document, to_plain
 
 _EMPTY_FLOW = re.compile(r"^(?P<key>providers:)[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$")
 

@@ -9,13 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from multichat.contract import CONTRACT
 from multichat.errors import GenerationError
-
-REQUIRED_NAMES = {
-    "mcp_instance.py": {"PROVIDER_NAME", "mcp", "tool"},
-    "server_auth.py": {"app", "run_auth_server"},
-    "api/auth.py": {"get_credentials", "save_credentials", "get_token_info", "_token_info"},
-}
 
 
 def defined_names(tree: ast.Module) -> set[str]:
@@ -44,7 +39,7 @@ def check_rendered_provider(rendered: Path, package: Path) -> None:
             raise GenerationError(
                 f"the template produced invalid Python in {relative}:{exc.lineno}: {exc.msg}"
             ) from None
-    for file, required in REQUIRED_NAMES.items():
+    for file, required in CONTRACT.items():
         tree = trees.get(package / file)
         if tree is None:
             raise GenerationError(f"the template did not produce {package / file}")

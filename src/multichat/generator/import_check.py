@@ -4,9 +4,9 @@ The rendered package is copied into a scratch workspace (with the new ``provider
 and the workspace's own ``src/`` modules) and loaded there by
 :mod:`multichat.generator.import_probe`, as ``multichat run`` would load it. A child process
 keeps the provider's import-time code out of the CLI, and it starts importing FastMCP (about a
-second) while Copier renders. Passing verdicts are remembered: a render that differs from one
-already checked only in the answers' values (name, display name, port...), in the same Python
-environment and multichat, is not imported again. See docs/architecture.md.
+second) while Copier renders. Passing verdicts are remembered under one key made of what the
+import depends on (:func:`verdict_key`): the same template, preset, workspace modules and
+Python environment are not imported again. See docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -17,17 +17,16 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+from multichat import contract
 from multichat.errors import GenerationError
-from multichat.generator import layout
+from multichat.generator import trees
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ CACHE_ENV = "MULTICHAT_CACHE_DIR"
 #: A provider whose import takes longer than this is reported as hanging.
 PROBE_TIMEOUT = 120.0
 #: Bump when the probe or the key changes meaning, so old verdicts are not reused.
-KEY_VERSION = b"import-check 1"
+KEY_VERSION = b"import-check 2"
 
 
 class ImportProbe:
@@ -80,15 +79,35 @@ class ImportProbe:
         self._process.communicate()
 
 
-@contextlib.contextmanager
-def import_probe(template: Path, preset: str) -> Iterator[ImportProbe | None]:
-    """An early-started probe when this kind of provider has no verdict yet, else None.
+def verdict_key(template: Path, preset: str, workspace: Path) -> str:
+    """Everything a provider's import depends on, known before Copier renders anything.
 
-    Only a guess to save time: :func:`check_provider_imports` starts a probe itself if it needs
-    one and none was started, and stops an unneeded one.
+    The template's files (every preset's code comes from them), the preset, the workspace's
+    own ``src/`` modules and the Python environment. No answer is rendered into code but the
+    provider's name, which is a validated identifier, so the answers stay out of the key.
     """
-    cache = _cache_dir()
-    if cache is not None and (cache / _kind_key(template, preset)).is_file():
+    digest = hashlib.sha256(KEY_VERSION + b"\0" + preset.encode() + b"\0")
+    for part in _environment():
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    provider_template = Path("template") / "provider"
+    sources = {Path("copier.yml"): (template / "copier.yml").read_bytes()}
+    for path, data in trees.read_files(template / provider_template).items():
+        sources[provider_template / path] = data
+    sources.update(_workspace_modules(workspace))
+    for relative in sorted(sources):
+        digest.update(relative.as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(sources[relative]).digest())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def import_probe(key: str) -> Iterator[ImportProbe | None]:
+    """A probe started now (it imports FastMCP while Copier renders), or None with a verdict.
+
+    :func:`check_provider_imports` starts a probe itself if it needs one and none was
+    started, and stops an unneeded one.
+    """
+    if _has_verdict(key):
         yield None
         return
     probe = ImportProbe()
@@ -102,33 +121,27 @@ def check_provider_imports(
     rendered: Path,
     name: str,
     *,
+    key: str,
     workspace: Path,
     config_name: str,
     config_text: str,
-    entry: Mapping[str, Any],
-    answers: Mapping[str, Any],
     probe: ImportProbe | None = None,
-    kind: tuple[Path, str] | None = None,
 ) -> None:
     """Raise :class:`GenerationError` unless the rendered provider ``name`` loads and imports.
 
     ``rendered`` is laid out like a workspace (``src/providers/NAME/...``); ``config_text`` is
-    the configuration the provider will run with and ``entry`` its parsed entry there. ``kind``
-    (template, preset) lets a passing verdict tell the next run not to start a probe early.
+    the configuration the provider will run with. ``key`` is its :func:`verdict_key`.
     """
-    extras = _workspace_modules(workspace)
-    package = rendered / layout.package_dir(name)
-    key = verdict_key(layout.read_files(package), entry, extras, answers)
-    cache = _cache_dir()
-    if cache is not None and (cache / key).is_file():
+    if _has_verdict(key):
         logger.debug("import check of %s: a passing verdict exists (%s)", name, key[:12])
         if probe is not None:
             probe.close()
         return
+    package = contract.package_dir(name)
     with tempfile.TemporaryDirectory(prefix="multichat-import-check-") as scratch:
         root = Path(scratch)
-        shutil.copytree(package, root / layout.package_dir(name))
-        for relative, content in extras.items():
+        shutil.copytree(rendered / package, root / package)
+        for relative, content in _workspace_modules(workspace).items():
             target = root / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
@@ -145,89 +158,36 @@ def check_provider_imports(
         raise GenerationError(
             f"the generated provider {name!r} does not import: {reason}; nothing was written"
         )
+    cache = _cache_dir()
     if cache is not None:
         _remember(cache, key)
-        if kind is not None:
-            _remember(cache, _kind_key(*kind))
 
 
-def verdict_key(
-    package_files: Mapping[Path, bytes],
-    entry: Mapping[str, Any],
-    workspace_modules: Mapping[Path, bytes],
-    answers: Mapping[str, Any],
-) -> str:
-    """A digest of everything the import's outcome depends on, answers' values masked out."""
-    masks = _answer_masks(answers)
-    digest = hashlib.sha256(KEY_VERSION)
-    for part in _environment():
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    digest.update(_masked(json.dumps(entry, sort_keys=True, default=str).encode(), masks))
-    for label, files in (("package", package_files), ("workspace", workspace_modules)):
-        digest.update(label.encode() + b"\0")
-        for relative in sorted(files):
-            digest.update(_masked(relative.as_posix().encode(), masks) + b"\0")
-            digest.update(hashlib.sha256(_masked(files[relative], masks)).digest())
-    return digest.hexdigest()
-
-
-def _kind_key(template: Path, preset: str) -> str:
-    """Template, preset and environment: a verdict for them makes an early probe unlikely.
-
-    ``template`` is the folder that holds ``copier.yml`` and ``template/``.
-    """
-    digest = hashlib.sha256(KEY_VERSION + b" kind\0" + preset.encode() + b"\0")
-    files = [template / "copier.yml", *(template / "template").rglob("*")]
-    newest = max((p.stat().st_mtime_ns for p in files if p.is_file()), default=0)
-    digest.update(f"{template}={newest}\0".encode("utf-8", "surrogateescape"))
-    for part in _environment():
-        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    return "kind-" + digest.hexdigest()
-
-
-def _answer_masks(answers: Mapping[str, Any]) -> list[tuple[re.Pattern[bytes], bytes]]:
-    """(value, placeholder) pairs, longest value first, for the answers that are plain text.
-
-    A value is masked only where it stands alone (not inside a longer word), so a short name
-    like ``p`` masks ``"p"`` and ``providers.p.`` but not every letter p of the code.
-    """
-    values = sorted(
-        (
-            (str(value).encode("utf-8"), str(key).encode("utf-8"))
-            for key, value in answers.items()
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value)
-        ),
-        key=lambda pair: -len(pair[0]),
-    )
-    return [
-        (re.compile(rb"(?<![\w])" + re.escape(value) + rb"(?![\w])"), b"\0" + key + b"\0")
-        for value, key in values
-    ]
-
-
-def _masked(data: bytes, masks: Iterable[tuple[re.Pattern[bytes], bytes]]) -> bytes:
-    for pattern, placeholder in masks:
-        data = pattern.sub(placeholder, data)
-    return data
+def _has_verdict(key: str) -> bool:
+    cache = _cache_dir()
+    return cache is not None and (cache / key).is_file()
 
 
 @functools.cache
 def _environment() -> tuple[str, ...]:
-    """The interpreter, what it can import, and this multichat (its newest source file)."""
+    """The interpreter, what is installed for it, and this multichat (its newest source file).
+
+    What is installed is read from the names of the ``*.dist-info`` folders on ``sys.path``
+    (name and version, about a millisecond); reading every distribution's metadata took 115 ms.
+    An installed package edited in place is not seen: ``MULTICHAT_CACHE_DIR=`` turns the cache
+    off for that.
+    """
     import multichat
 
     parts = [sys.executable, sys.version, multichat.__version__]
-    # The probe runs with neither our script's folder nor the current folder on its path (and
-    # a workspace folder's time changes with every file added): leave both out.
-    script = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else ""
-    skip = {"", os.getcwd(), script}
     for entry in sys.path:
-        if entry in skip or os.path.abspath(entry) in skip:
-            continue
         try:
-            parts.append(f"{entry}={os.stat(entry or '.').st_mtime_ns}")
+            names = os.listdir(entry or ".")
         except OSError:
-            parts.append(f"{entry}=absent")
+            continue
+        parts.extend(
+            f"{entry}:{name}" for name in sorted(names) if name.endswith((".dist-info", ".pth"))
+        )
     own = Path(multichat.__file__).parent
     newest = max((p.stat().st_mtime_ns for p in own.rglob("*.py")), default=0)
     parts.append(f"{own}={newest}")
@@ -237,11 +197,11 @@ def _environment() -> tuple[str, ...]:
 def _workspace_modules(workspace: Path) -> dict[Path, bytes]:
     """The workspace's ``src/`` files a provider may import, other providers left out."""
     src = workspace / "src"
-    providers = Path("src/providers")
+    providers = contract.PROVIDERS_DIR
     found: dict[Path, bytes] = {}
     for path in sorted(src.rglob("*.py")) if src.is_dir() else []:
         relative = path.relative_to(workspace)
-        if layout.is_cache(relative):
+        if trees.is_cache(relative):
             continue
         if relative.is_relative_to(providers) and relative != providers / "__init__.py":
             continue

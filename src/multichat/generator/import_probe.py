@@ -21,6 +21,7 @@ WARM_MODULES = ("multichat.runtime.loader", "multichat.runtime.auth_app")
 
 def probe(config_path: Path, name: str) -> dict[str, object]:
     """Load ``name`` from the workspace of ``config_path``; the verdict as a JSON-ready dict."""
+    from multichat.contract import package_name
     from multichat.errors import MultichatError, ProviderLoadError
     from multichat.runtime.config import load_config
     from multichat.runtime.loader import (
@@ -34,7 +35,7 @@ def probe(config_path: Path, name: str) -> dict[str, object]:
         config = load_config(config_path)
         activate_workspace(config)
         loaded = load_provider(config, name)
-        package = f"src.providers.{name}"
+        package = package_name(name)
         for module_name in modules_under(config.provider_dir(name), package, include_private=True):
             if module_name not in sys.modules:
                 import_provider_module(name, module_name)

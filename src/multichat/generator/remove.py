@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from multichat import contract
 from multichat.contract import validate_provider_name
 from multichat.errors import UserError
-from multichat.generator import layout
-from multichat.generator.changes import ChangeSet, workspace_lock
+from multichat.generator import trees
+from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import remove_provider_entry
-from multichat.runtime.config import WorkspaceConfig, load_config
+from multichat.generator.transaction import WorkspaceChange, workspace_transaction
 
 
 class UserFilesPresent(UserError):
@@ -33,10 +34,11 @@ class RemovalPlan:
 
 
 def plan_remove_provider(
-    config: WorkspaceConfig, name: str, *, delete_secrets: bool, force: bool
+    change: WorkspaceChange, name: str, *, delete_secrets: bool, force: bool
 ) -> RemovalPlan:
-    """The changes that remove provider ``name`` from the workspace."""
+    """Plan into ``change`` what removes provider ``name`` from the workspace."""
     validate_provider_name(name)
+    config = change.config
     config.provider(name)
     root = config.root
     generated = _baseline_files(root, name)
@@ -45,9 +47,9 @@ def plan_remove_provider(
         config.token_path(name).with_name(config.token_path(name).name + ".lock"),
         config.credentials_path(name),
     }
-    plan = RemovalPlan(ChangeSet(root))
+    plan = RemovalPlan(change.changes)
     added: list[Path] = []
-    for folder in layout.owned_folders(name):
+    for folder in contract.owned_folders(name):
         for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
             if not path.is_file():
                 continue
@@ -57,7 +59,7 @@ def plan_remove_provider(
                     plan.changes.delete(relative)
                 else:
                     plan.kept_secrets.append(relative)
-            elif relative in generated or layout.is_cache(relative) or force:
+            elif relative in generated or trees.is_cache(relative) or force:
                 plan.changes.delete(relative)
             else:
                 added.append(relative)
@@ -69,11 +71,11 @@ def plan_remove_provider(
         )
     if delete_secrets:
         for secret in sorted(secrets):
-            inside = any(secret.is_relative_to(root / f) for f in layout.owned_folders(name))
+            inside = any(secret.is_relative_to(root / f) for f in contract.owned_folders(name))
             if not inside and secret.is_file() and secret.is_relative_to(root):
                 plan.changes.delete(secret.relative_to(root))
-    plan.changes.delete(layout.answers_file(name))
-    baseline = root / layout.baseline_dir(name)
+    plan.changes.delete(contract.answers_file(name))
+    baseline = root / contract.baseline_dir(name)
     for path in sorted(baseline.rglob("*")) if baseline.is_dir() else []:
         if path.is_file():
             plan.changes.delete(path.relative_to(root))
@@ -95,19 +97,16 @@ def remove_provider(
     confirm: Callable[[RemovalPlan], bool] = lambda plan: True,
 ) -> RemovalPlan:
     """Plan the removal; apply it under the workspace lock unless ``dry_run`` or not confirmed."""
-    root = load_config(config_path).root
-    with workspace_lock(root):
-        plan = plan_remove_provider(
-            load_config(config_path), name, delete_secrets=delete_secrets, force=force
-        )
-        if not dry_run and confirm(plan):
-            plan.changes.apply()
-            plan.applied = True
+    with workspace_transaction(config_path, dry_run=dry_run) as change:
+        plan = plan_remove_provider(change, name, delete_secrets=delete_secrets, force=force)
+        if not dry_run and not confirm(plan):
+            change.cancel()
+    plan.applied = change.applied
     return plan
 
 
 def _baseline_files(root: Path, name: str) -> set[Path]:
-    baseline = root / layout.baseline_dir(name)
+    baseline = root / contract.baseline_dir(name)
     if not baseline.is_dir():
         return set()
     return {p.relative_to(baseline) for p in baseline.rglob("*") if p.is_file()}

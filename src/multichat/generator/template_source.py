@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from multichat.contract import STATE_DIR
 from multichat.errors import GenerationError, MultichatError, UserError
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "_template"
@@ -112,7 +113,7 @@ def _record_source(rendered: Path) -> None:
 
     from multichat import __version__
 
-    for answers_file in (rendered / ".multichat").rglob("*.yml"):
+    for answers_file in (rendered / STATE_DIR).rglob("*.yml"):
         yaml = YAML(typ="rt")
         answers = yaml.load(answers_file.read_text(encoding="utf-8")) or {}
         answers["_src_path"] = str(template_root())

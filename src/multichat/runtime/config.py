@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from multichat.contract import validate_provider_name
+from multichat.contract import (
+    CONFIG_FILENAME,
+    CREDENTIALS_FILENAME,
+    TOKEN_FILENAME,
+    package_dir,
+    validate_provider_name,
+)
 from multichat.errors import ConfigError, ConfigNotFound, InvalidProviderName, UnknownProvider
 from multichat.runtime.addresses import is_loopback
+from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
-CONFIG_FILENAME = "provider-config.yaml"
 CONFIG_ENV = "MULTICHAT_CONFIG"
 
 AuthMethod = Literal["client_secret_post", "client_secret_basic", "none"]
@@ -212,19 +216,19 @@ class WorkspaceConfig:
 
     def provider_dir(self, name: str) -> Path:
         """The provider's package folder, ``src/providers/NAME``."""
-        return self.root / "src" / "providers" / name
+        return self.root / package_dir(name)
 
     def token_path(self, name: str) -> Path:
         """Where the provider's token lives: its ``token_path`` or ``<package>/token.json``."""
         configured = self.provider(name).token_path
-        return self.resolve(configured) if configured else self.provider_dir(name) / "token.json"
+        return self.resolve(configured) if configured else self.provider_dir(name) / TOKEN_FILENAME
 
     def credentials_path(self, name: str) -> Path:
         """Where the provider's client id and secret live (``credentials.json`` by default)."""
         configured = self.provider(name).credentials_path
         if configured:
             return self.resolve(configured)
-        return self.provider_dir(name) / "credentials.json"
+        return self.provider_dir(name) / CREDENTIALS_FILENAME
 
 
 _active_path: Path | None = None
@@ -273,12 +277,6 @@ def load_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
     return config
 
 
-#: Bounds on a parsed document, aliases counted as often as they are used: a config holds
-#: hundreds of values, and ten lines of nested anchors would otherwise expand to 10**10.
-MAX_YAML_VALUES = 100_000
-MAX_YAML_DEPTH = 64
-
-
 def read_config_text(path: Path) -> str:
     """The file's text; bytes that are not UTF-8 are one line naming where they are."""
     data = path.read_bytes()
@@ -289,69 +287,6 @@ def read_config_text(path: Path) -> str:
         raise ConfigError(
             f"{path}:{line}: byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
         ) from None
-
-
-def read_yaml_document(text: str, path: Path) -> Any:
-    """Parse YAML round-trip (no object construction), turning syntax errors into one line.
-
-    A document that would expand past :data:`MAX_YAML_VALUES` values or nest deeper than
-    :data:`MAX_YAML_DEPTH` (an alias bomb) is refused before anything walks it.
-    """
-    try:
-        document = YAML(typ="rt").load(text)
-    except RecursionError:
-        raise ConfigError(
-            f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
-        ) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"{where}: {problem}; fix the YAML syntax there") from None
-    except YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    _check_bounded(document, path)
-    return document
-
-
-def _check_bounded(document: Any, path: Path) -> None:
-    """Refuse a document too large or deep once expanded, measuring each shared node once."""
-    # id -> (values once expanded, depth). A node that contains itself never finishes: the
-    # depth bound stops it.
-    measured: dict[int, tuple[int, int]] = {}
-
-    def measure(node: Any, level: int) -> tuple[int, int]:
-        if isinstance(node, Mapping):
-            children: Any = [*node.keys(), *node.values()]
-        elif isinstance(node, Sequence) and not isinstance(node, str | bytes):
-            children = node
-        else:
-            return 1, 0
-        key = id(node)
-        if key in measured:
-            if level + measured[key][1] > MAX_YAML_DEPTH:
-                raise ConfigError(
-                    f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
-                )
-            return measured[key]
-        if level >= MAX_YAML_DEPTH:
-            raise ConfigError(
-                f"{path}: nested too deeply to read (over {MAX_YAML_DEPTH} levels); flatten it"
-            )
-        values, depth = 1, 0
-        for child in children:
-            child_values, child_depth = measure(child, level + 1)
-            values += child_values
-            depth = max(depth, child_depth + 1)
-            if values > MAX_YAML_VALUES:
-                raise ConfigError(
-                    f"{path}: expands to more than {MAX_YAML_VALUES:,} values (YAML aliases "
-                    "repeated inside each other?); write the values out or use fewer aliases"
-                )
-        measured[key] = (values, depth)
-        return values, depth
-
-    measure(document, 0)
 
 
 def parse_config(text: str, path: Path) -> WorkspaceConfig:
@@ -373,7 +308,7 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         try:
             validate_provider_name(str(name))
         except InvalidProviderName as exc:
-            line = _line_of(document, ("providers", name))
+            line = line_of(document, ("providers", name))
             raise ConfigError(f"{path}:{line}: `providers.{name}`: {exc}") from None
     try:
         parsed = _ConfigFile.model_validate(to_plain(document))
@@ -381,7 +316,7 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         error = exc.errors()[0]
         location = tuple(error["loc"])
         key = ".".join(str(part) for part in location)
-        line = _line_of(document, location)
+        line = line_of(document, location)
         raise ConfigError(f"{path}:{line}: `{key}`: {error['msg']}") from None
     _refuse_paths_leaving(path.parent, parsed.providers, document, path)
     raw = to_plain(providers or {})
@@ -411,7 +346,7 @@ def _unknown_keys(document: Mapping[str, Any], path: Path) -> list[UnknownKey]:
             found.append(
                 UnknownKey(
                     path,
-                    _line_of(document, location),
+                    line_of(document, location),
                     ".".join(str(part) for part in location),
                     close[0] if close else None,
                 )
@@ -442,7 +377,7 @@ def _refuse_paths_leaving(
             relative = Path(value).expanduser()
             if relative.is_absolute() or (inside / relative).resolve().is_relative_to(inside):
                 continue
-            line = _line_of(document, ("providers", name, key))
+            line = line_of(document, ("providers", name, key))
             raise ConfigError(
                 f"{path}:{line}: `providers.{name}.{key}`: {value!r} resolves outside the "
                 f"workspace {inside}; keep it inside, or write an absolute path if you mean it"
@@ -455,41 +390,6 @@ def provider_settings(provider: str) -> ProviderConfig | None:
         return load_config().provider(provider)
     except (ConfigNotFound, UnknownProvider):
         return None
-
-
-def to_plain(node: Any) -> Any:
-    """Turn ruamel's commented containers and scalar subclasses into plain Python values."""
-    if isinstance(node, Mapping):
-        return {str(key): to_plain(value) for key, value in node.items()}
-    if isinstance(node, Sequence) and not isinstance(node, str):
-        return [to_plain(item) for item in node]
-    if isinstance(node, bool) or node is None:
-        return node
-    for plain in (int, float, str):
-        if isinstance(node, plain):
-            return plain(node)
-    return node
-
-
-def _line_of(document: Any, location: tuple[Any, ...]) -> int:
-    """Best line number (1-based) for a key path, falling back to its nearest parent."""
-    line = 1
-    node = document
-    for part in location:
-        if not isinstance(node, CommentedBase):
-            break
-        try:
-            if isinstance(node, Mapping) and part in node:
-                line = node.lc.key(part)[0] + 1
-                node = node[part]
-            elif isinstance(node, Sequence) and isinstance(part, int) and part < len(node):
-                line = node.lc.item(part)[0] + 1
-                node = node[part]
-            else:
-                break
-        except (KeyError, IndexError, TypeError):
-            break
-    return line
 
 
 def get_provider_config_value(provider: str, key: str, default: Any = None) -> Any:

@@ -7,6 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from multichat.contract import package_name
 from multichat.errors import MultichatError
 from multichat.runtime.config import load_config
 from multichat.runtime.loader import activate_workspace
@@ -107,6 +108,6 @@ def _local_auth(args: argparse.Namespace) -> int:
         f"Token will be stored at: {config.token_path(name)}\n"
         "Press CTRL+C to stop the server"
     )
-    module = importlib.import_module(f"src.providers.{name}.server_auth")
+    module = importlib.import_module(f"{package_name(name)}.server_auth")
     module.run_auth_server(host=args.host, port=port)
     return 0

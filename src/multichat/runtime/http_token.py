@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from multichat.atomic_file import fsync_folder
+from multichat.contract import HTTP_TOKEN_FILE
 from multichat.errors import InvalidHttpToken, MultichatError
-
-HTTP_TOKEN_FILE = Path(".multichat") / "http-token"
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,13 @@ from typing import Any
 
 from fastmcp import FastMCP
 
+from multichat.contract import CONTRACT_FILES, package_name
 from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import ProviderConfig, WorkspaceConfig, use_config
 from multichat.runtime.registry import ToolRecord, forget_all_tools, registered_tools
 from multichat.runtime.token_access import reset_provider_auth
 
 logger = logging.getLogger(__name__)
-
-#: The three files every provider must have (GUIDE.md, "What You Must Follow").
-CONTRACT_FILES = ("mcp_instance.py", "server_auth.py", "api/auth.py")
 
 DESCRIPTION_HINT = (
     "FastMCP 4 dropped FastMCP(name, description=...): pass instructions=description "
@@ -114,7 +112,7 @@ def load_provider(config: WorkspaceConfig, name: str) -> LoadedProvider:
     missing = [file for file in CONTRACT_FILES if not (folder / file).is_file()]
     if missing:
         raise ProviderLoadError(name, f"missing {', '.join(missing)} in {folder}")
-    package = f"src.providers.{name}"
+    package = package_name(name)
     instance = import_provider_module(name, f"{package}.mcp_instance")
     mcp = getattr(instance, "mcp", None)
     if not isinstance(mcp, FastMCP):

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from multichat.contract import package_name
 from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace
@@ -73,7 +74,7 @@ def sign_in(
     resolve_settings(config, provider)  # fail on a bad oauth block before serving anything
     activate_workspace(config)
     try:
-        module = importlib.import_module(f"src.providers.{provider}.server_auth")
+        module = importlib.import_module(f"{package_name(provider)}.server_auth")
     except Exception as exc:  # a provider's own bug becomes one line
         raise ProviderLoadError(provider, f"server_auth: {type(exc).__name__}: {exc}") from exc
     app = getattr(module, "app", None)

@@ -32,6 +32,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from multichat.contract import provider_of_module
 from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied
 from multichat.runtime.config import load_config
 from multichat.runtime.credentials import Credentials
@@ -39,15 +40,11 @@ from multichat.runtime.token_store import JsonFileTokenStore, TokenStore, TokenS
 
 logger = logging.getLogger(__name__)
 
-_PROVIDERS_PACKAGE = "src.providers."
-
 
 def _check_caller(provider: str, module: str) -> None:
     """Raise when ``module`` belongs to the package of a provider other than ``provider``."""
-    if not module.startswith(_PROVIDERS_PACKAGE):
-        return
-    owner = module[len(_PROVIDERS_PACKAGE) :].partition(".")[0]
-    if owner != provider:
+    owner = provider_of_module(module)
+    if owner is not None and owner != provider:
         raise TokenAccessDenied(
             f"{module} (provider {owner!r}) asked for the token of provider {provider!r}; "
             "a provider may only use its own token"

@@ -1,0 +1,99 @@
+"""The one way a generator command changes a workspace, and the one way it renders a provider.
+
+Every writing command (``new``, ``upgrade`` and ``remove provider``) runs as::
+
+    with workspace_transaction(config_path, dry_run=dry_run) as change:
+        ...plan into change.changes, reading change.config...
+
+which takes the workspace's lock (recovering a change a killed process left half done),
+reads the configuration under it, and on leaving the block applies the plan all-or-nothing
+unless it is a dry run or was cancelled (as Copier's ``Worker`` does its work on exit).
+:func:`checked_render` renders a provider and checks it as ``multichat run`` would load it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from multichat import contract
+from multichat.generator.changes import ChangeSet, workspace_lock
+from multichat.generator.contract_check import check_rendered_provider
+from multichat.generator.import_check import check_provider_imports, import_probe, verdict_key
+from multichat.generator.template_source import render, template_root
+from multichat.runtime.config import WorkspaceConfig, load_config
+
+
+@dataclass
+class WorkspaceChange:
+    """The configuration as read under the lock, and the changes planned against it."""
+
+    config: WorkspaceConfig
+    changes: ChangeSet
+    dry_run: bool
+    applied: bool = False
+    cancelled: bool = field(default=False, repr=False)
+
+    def cancel(self) -> None:
+        """Leave the workspace as it is (the user declined)."""
+        self.cancelled = True
+
+
+@contextlib.contextmanager
+def workspace_transaction(config_path: Path | None, *, dry_run: bool) -> Iterator[WorkspaceChange]:
+    """Plan under the workspace's lock; apply on leaving unless ``dry_run`` or cancelled."""
+    root = load_config(config_path).root
+    with workspace_lock(root):
+        change = WorkspaceChange(load_config(config_path), ChangeSet(root), dry_run)
+        yield change
+        if not dry_run and not change.cancelled:
+            change.changes.apply()
+            change.applied = True
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A checked render of a provider: the scratch tree, its config entry and the new config."""
+
+    tree: Path
+    entry_text: str
+    config_text: str
+
+
+@contextlib.contextmanager
+def checked_render(
+    config: WorkspaceConfig,
+    name: str,
+    answers: Mapping[str, Any],
+    *,
+    defaults: bool = True,
+    new_config_text: Callable[[str], str],
+) -> Iterator[Rendered]:
+    """Render provider ``name`` and check it: it compiles, honours the contract, and imports.
+
+    ``new_config_text`` turns the rendered config entry into the configuration the provider
+    will run with (``new`` adds the entry, ``upgrade`` keeps the file as it is). The render is
+    imported under that configuration in a child process (see :mod:`.import_check`) that is
+    started before Copier runs unless an earlier identical check passed.
+    """
+    template = template_root()
+    key = verdict_key(template, str(answers.get("preset", "blank")), config.root)
+    with import_probe(key) as probe, render("provider", answers, defaults=defaults) as tree:
+        fragment = tree / f"{name}.provider-config.yaml"
+        entry_text = fragment.read_text(encoding="utf-8") if fragment.is_file() else ""
+        fragment.unlink(missing_ok=True)
+        config_text = new_config_text(entry_text)
+        check_rendered_provider(tree, contract.package_dir(name))
+        check_provider_imports(
+            tree,
+            name,
+            key=key,
+            workspace=config.root,
+            config_name=config.path.name,
+            config_text=config_text,
+            probe=probe,
+        )
+        yield Rendered(tree, entry_text, config_text)
