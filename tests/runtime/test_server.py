@@ -264,12 +264,12 @@ async def test_a_provider_with_other_components_is_served_whole(workspace, add_p
         resources = [str(resource.uri) for resource in await client.list_resources()]
         with pytest.raises(ToolError, match="Unknown tool"):
             await client.call_tool("beta_raw_tool", {})
-    # beta is mounted (it has a resource and an undecorated tool): all of it is served, and
-    # read_only hides the undecorated tool too (nothing marks it read-only)
+    # all of beta is served (a resource and an undecorated tool too), and read_only hides the
+    # undecorated tool (nothing marks it read-only)
     assert "beta_provider_info" in names
     assert "beta_raw_tool" not in names
     assert any("notes" in uri for uri in resources)
-    # alpha, made only of decorated tools, is served flat with the same names
+    # alpha, made only of decorated tools, is served with the same names
     assert {"alpha_provider_info", "alpha_whoami"} <= names
 
 

@@ -1,4 +1,4 @@
-"""One FastMCP server that mounts every provider under its name, and the ways to run it."""
+"""One FastMCP server that serves every provider under its name, and the ways to run it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastmcp import FastMCP
-from fastmcp.tools import Tool
+from fastmcp.server.providers import Provider
+from fastmcp.server.transforms import Visibility
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
@@ -27,73 +28,43 @@ INSTRUCTIONS = (
 )
 
 
-def hidden_tools(provider: LoadedProvider, names: Iterable[str] | None = None) -> set[str]:
-    """Tools the provider's config hides: writers under ``read_only``, those not enabled.
+def served_tools(provider: LoadedProvider) -> set[str] | None:
+    """The tools the provider's config lets through, or ``None`` for all of them.
 
-    ``names`` are all the provider's tool names (by default the decorated ones); a tool the
-    registry does not know as read-only counts as writing.
+    ``read_only`` lets through only tools the registry knows as read-only (a tool added
+    another way counts as writing); ``enabled_tools`` lets through only those it names.
     """
-    every = set(provider.tools) if names is None else set(names)
-    hidden: set[str] = set()
+    allowed: set[str] | None = None
     if provider.config.read_only:
-        known = provider.tools
-        hidden |= {name for name in every if name not in known or not known[name].read_only}
+        allowed = {name for name, record in provider.tools.items() if record.read_only}
     enabled = provider.config.enabled_tools
     if enabled is not None:
-        hidden |= {name for name in every if name not in enabled}
-    return hidden
+        allowed = set(enabled) if allowed is None else allowed & set(enabled)
+    return allowed
 
 
 def build_server(
     config: WorkspaceConfig, providers: Iterable[str] | None = None
 ) -> tuple[FastMCP[Any], LoadReport]:
-    """Load providers and serve each one's tools as ``NAME_tool``; failures are in the report."""
+    """Load providers and serve each one's components as ``NAME_component``.
+
+    Each provider's own component store (its FastMCP ``local_provider``) is added under its
+    name as a namespace, through FastMCP's public provider API: a call costs what a call to a
+    tool of the main server costs (mounting the provider's whole server cost about a third
+    more per call, in bench/). A provider's own FastMCP middleware and lifespan are not run;
+    the guide's providers have none. Tools the config hides are neither listed nor callable.
+    """
     report = load_providers(config, providers)
     server: FastMCP[Any] = FastMCP("multichat", instructions=INSTRUCTIONS, version=__version__)
     for name, provider in report.providers.items():
-        hidden = hidden_tools(provider)
-        tools = registered_components(provider)
-        if tools is not None:
-            for tool in tools:
-                if tool.name not in hidden:
-                    server.add_tool(tool.model_copy(update={"name": f"{name}_{tool.name}"}))
-            continue
-        server.mount(provider.mcp, namespace=name)
-        hidden = hidden_tools(provider, _all_tool_names(provider))
-        if hidden:
-            server.disable(names={f"{name}_{tool}" for tool in hidden})
+        components: Provider = provider.mcp.local_provider
+        allowed = served_tools(provider)
+        if allowed is not None:
+            components = components.wrap_transform(
+                Visibility(False, components={"tool"})
+            ).wrap_transform(Visibility(True, names=allowed, components={"tool"}))
+        server.add_provider(components, namespace=name)
     return server, report
-
-
-def _local_components(provider: LoadedProvider) -> list[Any] | None:
-    """The components registered on the provider's own FastMCP (``None`` if FastMCP hides them).
-
-    ``local_provider`` is public; its ``_components`` store is not, hence the guard.
-    """
-    components = getattr(provider.mcp.local_provider, "_components", None)
-    return list(components.values()) if isinstance(components, dict) else None
-
-
-def _all_tool_names(provider: LoadedProvider) -> set[str]:
-    components = _local_components(provider) or []
-    return {c.name for c in components if isinstance(c, Tool)} | set(provider.tools)
-
-
-def registered_components(provider: LoadedProvider) -> list[Tool] | None:
-    """The provider's tools, when tools made by its ``tool`` decorator are all it has.
-
-    Those are copied onto the main server under their namespaced names: a mounted server costs
-    every call a second trip through FastMCP's provider chain (about a third more time per call,
-    measured in bench/). A provider with anything else (resources, prompts, tools added
-    another way) is mounted whole instead, so nothing of it is lost.
-    """
-    components = _local_components(provider)
-    if components is None:
-        return None
-    tools = [c for c in components if isinstance(c, Tool)]
-    if len(tools) != len(components) or {t.name for t in tools} != set(provider.tools):
-        return None
-    return tools
 
 
 def run_server(

@@ -3,7 +3,8 @@
 The MCP SDK's stdio transport hands such a line on as an exception, and its dispatcher drops it
 (logged at DEBUG): the client never hears back. JSON-RPC 2.0 asks for a parse error with a null
 id. This wraps the transport's read stream to answer those, then serves exactly as
-``FastMCP.run_stdio_async`` does (same lifespan, same transport marker).
+``FastMCP.run_stdio_async`` does (same lifespan, same transport marker). It is the one module
+that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a test pins both.
 """
 
 from __future__ import annotations
