@@ -116,7 +116,7 @@ def oauth_workspace(
         ("authorize_url", "/authorize"),
         ("token_url", "/token"),
         ("revoke_url", "/revoke"),
-        ("userinfo_url", "/userinfo"),
+        ("whoami", "/userinfo"),
     ):
         text = text.replace(f'    {key}: ""', f'    {key}: "{oauth_server.url}{path}"', 1)
     config.write_text(text)

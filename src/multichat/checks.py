@@ -5,16 +5,16 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, package_name
-from multichat.errors import ProviderLoadError
+from multichat.errors import ConfigError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace, load_provider
+from multichat.runtime.oauth import load_client_credentials
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 
 Level = Literal["ok", "note", "warning", "error"]
@@ -204,20 +204,15 @@ def _token_file(config: WorkspaceConfig, name: str) -> list[Finding]:
 
 
 def _client_credentials(config: WorkspaceConfig, name: str) -> list[Finding]:
-    if os.environ.get(f"MULTICHAT_{name.upper()}_CLIENT_ID"):
+    """An OAuth client id where the sign-in needs one (oauth and device modes)."""
+    if config.provider(name).auth.mode not in ("oauth", "device"):
         return []
+    try:
+        load_client_credentials(config, name)
+    except ConfigError as exc:
+        return [Finding(name, "warning", str(exc))]
     path = config.credentials_path(name)
-    if not path.exists():
-        return [
-            Finding(
-                name,
-                "warning",
-                f"no OAuth client id ({path} is missing)",
-                "create it with client_id and client_secret, "
-                f"or set MULTICHAT_{name.upper()}_CLIENT_ID",
-            )
-        ]
-    mode = stat.S_IMODE(path.stat().st_mode)
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0
     if mode & 0o077:
         return [
             Finding(

@@ -51,6 +51,11 @@ def provider_of_module(module: str) -> str | None:
     return module[len(prefix) :].partition(".")[0] or None
 
 
+def env_name(provider: str, what: str) -> str:
+    """A provider's environment variable: ``MULTICHAT_<NAME>_<WHAT>`` (``TOKEN``, ``CLIENT_ID``)."""
+    return f"MULTICHAT_{provider.upper()}_{what}"
+
+
 def tests_dir(name: str) -> Path:
     """``tests/providers/NAME``: the provider's generated tests."""
     return Path("tests/providers") / name

@@ -64,7 +64,7 @@ def step_lines(stdout: str) -> dict[str, str]:
 
 
 def check_tool_calls(steps: dict[str, str]) -> None:
-    assert steps["mcp"] == "`multichat run` over stdio lists 14 tools"
+    assert steps["mcp"] == "`multichat run` over stdio lists 15 tools"
     assert steps["catch_up"].startswith("58 unread in 6 channels (")
     assert steps["search_messages"] == "'flamegraph' -> M328, M322"
     assert re.fullmatch(r"posted M\d+ in #general", steps["send_message"])

@@ -14,6 +14,9 @@ from ruamel.yaml import YAML
 CONFIG = "provider-config.yaml"
 TRIO = ("mcp_instance.py", "server_auth.py", "api/auth.py")
 PACKAGE_TEMPLATE = Path("template/provider/src/providers/{{ provider_name }}")
+#: The blank preset's tool module and API client in the template (their names are conditional).
+BLANK_TOOLS = "tools/{% if preset == 'blank' %}provider_info.py{% endif %}.jinja"
+BLANK_CLIENT = "api/{% if preset == 'blank' %}client.py{% endif %}.jinja"
 
 #: The previous template revision differs from the current one in these known ways.
 OLD_INFO_LINE = "# provider_info of an older multichat: this line is gone in the new template\n"
@@ -136,7 +139,7 @@ def make_old_template(source: Path, dest: Path) -> Path:
     copy_template(source, dest)
     package = dest / PACKAGE_TEMPLATE
     _replace_once(
-        package / "tools" / "provider_info.py.jinja",
+        package / BLANK_TOOLS,
         "from typing import Any\n",
         f"{OLD_INFO_LINE}\nfrom typing import Any\n",
     )

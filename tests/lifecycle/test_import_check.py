@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from helpers import run_cli
 from lifecycle_support import (
+    BLANK_CLIENT,
+    BLANK_TOOLS,
     PACKAGE_TEMPLATE,
     assert_same_tree,
     copy_template,
@@ -61,7 +63,7 @@ def _template_with(current: Path, target: Path, relative: str, line: str) -> Pat
     ("relative", "line", "expected"),
     [
         pytest.param(
-            "tools/provider_info.py.jinja",
+            BLANK_TOOLS,
             'raise RuntimeError("tool module broke")\n',
             ["src.providers.gamma.tools.provider_info", "RuntimeError: tool module broke"],
             id="tool-module-raises",
@@ -73,13 +75,13 @@ def _template_with(current: Path, target: Path, relative: str, line: str) -> Pat
             id="server-auth-imports-missing-module",
         ),
         pytest.param(
-            "api/client.py.jinja",
+            BLANK_CLIENT,
             "VALUE = undefined_name_in_client\n",
             ["src/providers/gamma/api/client.py:", "NameError", "undefined_name_in_client"],
             id="api-module-name-error",
         ),
         pytest.param(
-            "tools/provider_info.py.jinja",
+            BLANK_TOOLS,
             "\n@tool()\ndef provider_info() -> str:\n    return 'twice'\n",
             ["provider_info"],
             id="tool-registered-twice",
@@ -158,9 +160,7 @@ def test_a_passing_verdict_is_reused_only_for_the_same_code(
     assert len(_verdicts(cache)) == 2
 
     # With a warm cache, code that does not import is still caught.
-    broken = _template_with(
-        current_template, tmp_path / "broken", "tools/provider_info.py.jinja", "1 / 0\n"
-    )
+    broken = _template_with(current_template, tmp_path / "broken", BLANK_TOOLS, "1 / 0\n")
     before = snapshot(workspace)
     refused = run_cli("new", "provider", "delta", cwd=workspace, env=_env(cache, broken))
     assert "ZeroDivisionError" in one_line(refused, 1)
@@ -211,9 +211,7 @@ def test_key_follows_the_template_the_preset_and_the_workspace_modules(
     base = verdict_key(current_template, "blank", workspace)
     assert verdict_key(current_template, "blank", workspace) == base
     assert verdict_key(current_template, "sandbox", workspace) != base
-    changed = _template_with(
-        current_template, tmp_path / "changed", "tools/provider_info.py.jinja", "x = 1\n"
-    )
+    changed = _template_with(current_template, tmp_path / "changed", BLANK_TOOLS, "x = 1\n")
     assert verdict_key(changed, "blank", workspace) != base
     shim = workspace / "src" / "mcp_core" / "engine" / "provider_loader.py"
     shim.write_text(shim.read_text() + "import os\n")

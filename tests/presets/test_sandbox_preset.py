@@ -38,6 +38,7 @@ READERS = {
 WRITERS = {"send_message", "reply_to_thread", "edit_message", "delete_message", "add_reaction"}
 CHAT_TOOLS = READERS | WRITERS
 BASIC_TOOLS = {"provider_info", "whoami"}
+EXTRA_TOOLS = {"mark_read"}  # the sandbox has read markers
 SEEDED_UNREAD = {
     "general": 18,
     "engineering": 16,
@@ -130,7 +131,7 @@ async def test_the_preset_serves_the_twelve_chat_tools_with_annotations(chat_wor
     async with connect(chat_workspace) as client:
         tools = {tool.name: tool for tool in await client.list_tools()}
 
-    assert set(tools) == {f"{PROVIDER}_{name}" for name in CHAT_TOOLS | BASIC_TOOLS}
+    assert set(tools) == {f"{PROVIDER}_{name}" for name in CHAT_TOOLS | BASIC_TOOLS | EXTRA_TOOLS}
     for name in READERS | BASIC_TOOLS:
         annotations = tools[f"{PROVIDER}_{name}"].annotations
         assert annotations is not None, name

@@ -102,8 +102,8 @@ async def test_client_secret_basic_uses_the_authorization_header(alpha, oauth_se
     path = alpha.path
     path.write_text(
         path.read_text().replace(
-            "    userinfo_url:",
-            "    token_endpoint_auth_method: client_secret_basic\n    userinfo_url:",
+            "    revoke_url:",
+            "    token_endpoint_auth_method: client_secret_basic\n    revoke_url:",
             1,
         )
     )

@@ -13,6 +13,7 @@ import multichat.runtime as runtime
 # Change this list only on purpose: generated code may import exactly these names.
 PUBLIC = [
     "UNTRUSTED_NOTICE",
+    "ChatAdapter",
     "Credentials",
     "LoadReport",
     "MultichatError",
@@ -25,19 +26,23 @@ PUBLIC = [
     "RetryPolicy",
     "ToolDecorator",
     "WorkspaceConfig",
+    "adapter_class",
     "build_auth_app",
     "build_server",
     "configure_logging",
+    "describe_provider",
     "get_provider_config_value",
     "guide_server_main",
     "load_config",
     "load_providers",
     "mark_untrusted",
     "provider_auth",
+    "register_chat_tools",
     "run_auth_server",
     "run_server",
     "tool_decorator_factory",
     "use_config",
+    "who_is",
 ]
 
 

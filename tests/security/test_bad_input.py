@@ -37,8 +37,8 @@ HOSTILE_CALLS: list[tuple[str, dict[str, Any], str]] = [
     ("list_channels", {"types": "public"}, "types"),
     ("send_message", {"channel_id": ["C01"], "text": "hi"}, "channel_id"),
     ("send_message", {"channel_id": "C01"}, "text"),
-    ("send_message", {"channel_id": "C01", "text": FIVE_MB}, "at most 4000 characters"),
-    ("search_messages", {"query": FIVE_MB}, "the URL would be over 8192 characters"),
+    ("send_message", {"channel_id": "C01", "text": FIVE_MB}, "at most 100000 characters"),
+    ("search_messages", {"query": FIVE_MB}, "at most 500 characters"),
     ("get_channel_history", {"channel_id": FIVE_MB}, "the URL would be over 8192 characters"),
     ("get_channel_history", {"channel_id": TRAVERSAL}, "refused GET 'channels/../../etc/passwd"),
     ("send_message", {"channel_id": TRAVERSAL, "text": "hi"}, "refused POST"),
@@ -97,7 +97,9 @@ def test_malformed_and_hostile_json_rpc_over_stdio_changes_nothing(chat_workspac
         )
         no_name = session.request("tools/call", {"arguments": {}})
         answers = [session.call_tool(f"{PROVIDER}_{tool}", args) for tool, args, _ in HOSTILE_CALLS]
-        oversize_line = session.call_tool(f"{PROVIDER}_search_messages", {"query": FIVE_MB * 2})
+        oversize_line = session.call_tool(
+            f"{PROVIDER}_get_channel_history", {"channel_id": FIVE_MB * 2}
+        )
         still = session.call_tool(f"{PROVIDER}_list_channels", {})
         pong = session.request("ping")
     lines = [json.loads(line) for line in session.stdout_text.splitlines()]

@@ -155,8 +155,8 @@ async def test_a_token_revoked_mid_session_names_the_command_that_fixes_it(
     assert revoked.status_code == 200
     assert len(before["channels"]) == 7
     assert message == (
-        f"{PROVIDER} is not authenticated (the platform rejected the token): "
-        f"run `multichat auth {PROVIDER}`"
+        f"{PROVIDER} is not authenticated (the platform rejected the token: the access token "
+        f"is invalid, expired or revoked): run `multichat auth {PROVIDER}`"
     )
     assert "401" in again or "not authenticated" in again
     assert info["provider"] == PROVIDER
@@ -176,7 +176,7 @@ async def test_every_tool_gets_the_default_time_out_and_tool_timeout_overrides_i
     server, _ = build_server(load_config(workspace / "provider-config.yaml"))
     configured = {tool.name: tool.timeout for tool in await server.list_tools()}
 
-    assert len(defaults) == 14
+    assert len(defaults) == 15  # the twelve chat tools, mark_read, provider_info, whoami
     assert set(defaults.values()) == {60.0}
     assert set(configured.values()) == {12.5}
 

@@ -227,7 +227,7 @@ async def test_no_secret_is_printed_logged_or_answered_at_debug(
     assert not token_file.exists()
     assert refreshed["access_token"] != first["access_token"]
     assert refreshed["refresh_token"] != first["refresh_token"]
-    assert answers[0]["result"]["structuredContent"]["preferred_username"] == "ada"
+    assert answers[0]["result"]["structuredContent"]["username"] == "ada"
     secrets = {
         "first access token": first["access_token"],
         "first refresh token": first["refresh_token"],

@@ -91,10 +91,5 @@ def provider(
     )
     for path in created.files:
         typer.echo(f"  {path.relative_to(root)}")
-    if preset == "sandbox":
-        typer.echo("Next: start the sandbox platform in another terminal, then sign in and serve:")
-        typer.echo("  uv run multichat sandbox")
-    else:
-        typer.echo("Next: fill in its `oauth:` block and credentials.json, then")
-    typer.echo(f"  uv run multichat auth {name}")
-    typer.echo("  uv run multichat run")
+    if created.next_steps:
+        typer.echo(created.next_steps)

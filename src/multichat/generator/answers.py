@@ -37,6 +37,18 @@ def template_questions(copier_yml: Path) -> frozenset[str]:
     )
 
 
+@functools.cache
+def template_presets(copier_yml: Path) -> tuple[str, ...]:
+    """The presets ``copier.yml`` offers (the values of the ``preset`` question's choices)."""
+    from ruamel.yaml import YAML
+
+    questions = YAML(typ="safe").load(copier_yml.read_text(encoding="utf-8")) or {}
+    choices = (questions.get("preset") or {}).get("choices") or {}
+    return tuple(
+        str(value) for value in (choices.values() if isinstance(choices, dict) else choices)
+    )
+
+
 def check_user_answers(data: Mapping[str, Any], copier_yml: Path) -> None:
     """Refuse ``--data`` keys that multichat owns or the template does not ask, and bad text."""
     own = sorted(set(data) & OWN_ANSWERS)

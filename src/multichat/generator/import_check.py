@@ -89,10 +89,9 @@ def verdict_key(template: Path, preset: str, workspace: Path) -> str:
     digest = hashlib.sha256(KEY_VERSION + b"\0" + preset.encode() + b"\0")
     for part in _environment():
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    provider_template = Path("template") / "provider"
     sources = {Path("copier.yml"): (template / "copier.yml").read_bytes()}
-    for path, data in trees.read_files(template / provider_template).items():
-        sources[provider_template / path] = data
+    for path, data in trees.read_files(template / "template").items():
+        sources[Path("template") / path] = data
     sources.update(_workspace_modules(workspace))
     for relative in sorted(sources):
         digest.update(relative.as_posix().encode() + b"\0")

@@ -14,7 +14,7 @@ from multichat import contract
 from multichat.contract import validate_provider_name
 from multichat.errors import ProviderExists, UserError
 from multichat.generator import trees
-from multichat.generator.answers import check_user_answers
+from multichat.generator.answers import check_user_answers, template_presets
 from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.template_source import template_root
@@ -22,7 +22,6 @@ from multichat.generator.transaction import WorkspaceChange, checked_render, wor
 from multichat.runtime.config import WorkspaceConfig
 
 FIRST_PORT = 8000
-PRESETS = ("blank", "sandbox")
 
 
 @dataclass(frozen=True)
@@ -34,6 +33,7 @@ class NewProvider:
     files: list[Path]
     changes: ChangeSet
     applied: bool
+    next_steps: str = ""
 
 
 def next_free_port(config: WorkspaceConfig, taken_by_others: set[int] | None = None) -> int:
@@ -59,13 +59,14 @@ def add_provider(
 ) -> NewProvider:
     """Generate provider ``name`` into the workspace of ``config_path`` (or the one found)."""
     validate_provider_name(name)
-    if preset not in PRESETS:
-        raise UserError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+    presets = template_presets(template_root() / "copier.yml")
+    if preset not in presets:
+        raise UserError(f"unknown preset {preset!r}; choose one of: {', '.join(presets)}")
     with workspace_transaction(config_path, dry_run=dry_run) as change:
-        files = plan_new_provider(
+        files, next_steps = plan_new_provider(
             change, name, preset=preset, data=data or {}, defaults=defaults, force=force
         )
-    return NewProvider(name, change.config.path, files, change.changes, applied=change.applied)
+    return NewProvider(name, change.config.path, files, change.changes, change.applied, next_steps)
 
 
 def plan_new_provider(
@@ -76,8 +77,11 @@ def plan_new_provider(
     data: dict[str, Any],
     defaults: bool,
     force: bool,
-) -> list[Path]:
-    """Plan the files that generate ``name``; with ``force``, they replace what is there."""
+) -> tuple[list[Path], str]:
+    """Plan the files that generate ``name`` (and say the preset's next steps).
+
+    With ``force``, they replace what is there.
+    """
     config, changes = change.config, change.changes
     root = config.root
     if not force:
@@ -110,7 +114,7 @@ def plan_new_provider(
             changes.create(contract.baseline_dir(name) / relative, content)
     changes.write(config.path.relative_to(root), rendered.config_text.encode("utf-8"))
     written = {planned.path for planned in changes.changes}
-    return [root / f for f in files if f in written]
+    return [root / f for f in files if f in written], rendered.next_steps
 
 
 def _plan_replacement(changes: ChangeSet, root: Path, name: str, keep: set[Path]) -> None:

@@ -56,11 +56,15 @@ def workspace_transaction(config_path: Path | None, *, dry_run: bool) -> Iterato
 
 @dataclass(frozen=True)
 class Rendered:
-    """A checked render of a provider: the scratch tree, its config entry and the new config."""
+    """A checked render of a provider: its files, config entry, the new config, next steps.
+
+    The next steps are the preset's words to the user, printed by ``new provider``.
+    """
 
     tree: Path
     entry_text: str
     config_text: str
+    next_steps: str
 
 
 @contextlib.contextmanager
@@ -82,9 +86,10 @@ def checked_render(
     template = template_root()
     key = verdict_key(template, str(answers.get("preset", "blank")), config.root)
     with import_probe(key) as probe, render("provider", answers, defaults=defaults) as tree:
-        fragment = tree / f"{name}.provider-config.yaml"
-        entry_text = fragment.read_text(encoding="utf-8") if fragment.is_file() else ""
-        fragment.unlink(missing_ok=True)
+        entry_text, next_steps = (
+            _take(tree / f"{name}.{suffix}")
+            for suffix in ("provider-config.yaml", "next-steps.txt")
+        )
         config_text = new_config_text(entry_text)
         check_rendered_provider(tree, contract.package_dir(name))
         check_provider_imports(
@@ -96,4 +101,11 @@ def checked_render(
             config_text=config_text,
             probe=probe,
         )
-        yield Rendered(tree, entry_text, config_text)
+        yield Rendered(tree, entry_text, config_text, next_steps.strip())
+
+
+def _take(path: Path) -> str:
+    """The text of a rendered file that is for multichat, not the workspace; then removed."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    path.unlink(missing_ok=True)
+    return text

@@ -10,7 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from multichat.chat.adapter import ChatAdapter
+    from multichat.chat.tools import register_chat_tools
     from multichat.errors import MultichatError, NotAuthenticated
+    from multichat.platforms import adapter_class
     from multichat.runtime.auth_app import build_auth_app, run_auth_server
     from multichat.runtime.config import (
         OAuthSettings,
@@ -22,9 +25,11 @@ if TYPE_CHECKING:
     )
     from multichat.runtime.credentials import Credentials
     from multichat.runtime.guide_server import main as guide_server_main
+    from multichat.runtime.identity import who_is
     from multichat.runtime.loader import LoadReport, load_providers
     from multichat.runtime.logs import configure_logging
     from multichat.runtime.platform_client import PlatformClient, PlatformError, RetryPolicy
+    from multichat.runtime.provider_info import describe_provider
     from multichat.runtime.registry import ToolDecorator, tool_decorator_factory
     from multichat.runtime.server import build_server, run_server
     from multichat.runtime.token_access import ProviderAuth, provider_auth
@@ -43,7 +48,12 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "get_provider_config_value": ("multichat.runtime.config", "get_provider_config_value"),
     "load_config": ("multichat.runtime.config", "load_config"),
     "use_config": ("multichat.runtime.config", "use_config"),
+    "ChatAdapter": ("multichat.chat.adapter", "ChatAdapter"),
+    "register_chat_tools": ("multichat.chat.tools", "register_chat_tools"),
+    "adapter_class": ("multichat.platforms", "adapter_class"),
     "Credentials": ("multichat.runtime.credentials", "Credentials"),
+    "who_is": ("multichat.runtime.identity", "who_is"),
+    "describe_provider": ("multichat.runtime.provider_info", "describe_provider"),
     "guide_server_main": ("multichat.runtime.guide_server", "main"),
     "LoadReport": ("multichat.runtime.loader", "LoadReport"),
     "load_providers": ("multichat.runtime.loader", "load_providers"),
@@ -80,6 +90,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "UNTRUSTED_NOTICE",
+    "ChatAdapter",
     "Credentials",
     "LoadReport",
     "MultichatError",
@@ -92,17 +103,21 @@ __all__ = [
     "RetryPolicy",
     "ToolDecorator",
     "WorkspaceConfig",
+    "adapter_class",
     "build_auth_app",
     "build_server",
     "configure_logging",
+    "describe_provider",
     "get_provider_config_value",
     "guide_server_main",
     "load_config",
     "load_providers",
     "mark_untrusted",
     "provider_auth",
+    "register_chat_tools",
     "run_auth_server",
     "run_server",
     "tool_decorator_factory",
     "use_config",
+    "who_is",
 ]

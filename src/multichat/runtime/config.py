@@ -43,6 +43,8 @@ class OAuthSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: A public client's id (not a secret), when there is no credentials file.
+    client_id: str | None = None
     authorize_url: str | None = None
     token_url: str | None = None
     revoke_url: str | None = None
@@ -51,6 +53,21 @@ class OAuthSettings(BaseModel):
     pkce: bool = True
     token_endpoint_auth_method: AuthMethod = "client_secret_post"  # noqa: S105 - not a secret
     extra_authorize_params: dict[str, str] = Field(default_factory=dict)
+
+
+SignInMode = Literal["oauth", "token", "password", "device"]
+TokenScheme = Literal["bearer", "bot", "basic"]
+
+
+class SignInSettings(BaseModel):
+    """The ``auth:`` block of a provider: how its user signs in, and how the token is sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: SignInMode = "oauth"
+    scheme: TokenScheme = "bearer"
+    #: The platform's who-am-I call: a path under ``api_base_url``, or an absolute URL.
+    whoami: str | None = None
 
 
 class ProviderConfig(BaseModel):
@@ -65,6 +82,7 @@ class ProviderConfig(BaseModel):
     callback_url: str | None = None
     port: int | None = Field(default=None, ge=1, le=65535)
     scopes: list[str] = Field(default_factory=list)
+    auth: SignInSettings = Field(default_factory=SignInSettings)
     oauth: OAuthSettings | None = None
     api_base_url: str | None = None
     read_only: bool = False

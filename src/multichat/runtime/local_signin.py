@@ -148,21 +148,14 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
 
 
 def who_am_i(config: WorkspaceConfig, provider: str) -> dict[str, Any] | None:
-    """The platform's userinfo for the stored token, when it has a ``userinfo_url``."""
-    import httpx2
+    """The platform's who-am-I answer for the stored token; ``None`` when it cannot tell."""
+    import anyio
 
-    settings = config.provider(provider)
-    url = settings.oauth.userinfo_url if settings.oauth else None
-    credentials = provider_auth(provider).get_credentials()
-    if not url or credentials is None:
+    from multichat.runtime.identity import who_is
+
+    if provider_auth(provider).get_credentials() is None:
         return None
     try:
-        response = httpx2.get(
-            url, headers={"Authorization": f"Bearer {credentials.access_token}"}, timeout=10
-        )
-    except httpx2.HTTPError:
+        return anyio.run(who_is, provider)
+    except MultichatError:
         return None
-    if response.is_error:
-        return None
-    body = response.json()
-    return body if isinstance(body, dict) else None

@@ -20,6 +20,7 @@ import httpx2
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 
+from multichat.contract import env_name
 from multichat.errors import ConfigError, MultichatError, NotAuthenticated
 from multichat.runtime.config import OAuthSettings, WorkspaceConfig
 
@@ -76,16 +77,11 @@ class OAuthSettingsResolved:
     client: ClientCredentials
 
 
-def env_prefix(provider: str) -> str:
-    """``MULTICHAT_<NAME>_`` for the environment variables of a provider."""
-    return f"MULTICHAT_{provider.upper()}_"
-
-
 def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCredentials:
-    """Client id and secret from the environment (first) or the provider's credentials file."""
-    prefix = env_prefix(provider)
-    client_id = os.environ.get(f"{prefix}CLIENT_ID")
-    client_secret = os.environ.get(f"{prefix}CLIENT_SECRET")
+    """Client id and secret: the environment, the credentials file, then ``oauth.client_id``."""
+    id_name, secret_name = env_name(provider, "CLIENT_ID"), env_name(provider, "CLIENT_SECRET")
+    client_id = os.environ.get(id_name)
+    client_secret = os.environ.get(secret_name)
     path = config.credentials_path(provider)
     if not client_id and path.is_file():
         try:
@@ -98,9 +94,12 @@ def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCre
                 client_id = str(section.get("client_id") or "") or None
                 client_secret = client_secret or section.get("client_secret") or None
     if not client_id:
+        oauth = config.provider(provider).oauth
+        client_id = oauth.client_id if oauth is not None else None
+    if not client_id:
         raise ConfigError(
             f"no OAuth client id for {provider}: put client_id (and client_secret) in {path}, "
-            f"or set {prefix}CLIENT_ID (and {prefix}CLIENT_SECRET)"
+            f"or set {id_name} (and {secret_name})"
         )
     return ClientCredentials(client_id, str(client_secret) if client_secret else None)
 

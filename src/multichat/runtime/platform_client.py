@@ -1,25 +1,31 @@
-"""One HTTP client for every preset's platform calls: timeouts, bounded retries, pages, a bound.
+"""One HTTP client for every preset's platform calls: auth, timeouts, retries, pages, a bound.
+
+:meth:`PlatformClient.for_provider` is the usual way in: the provider's ``api_base_url``,
+``http_timeout`` and ``auth.scheme`` from its config, its own token (refreshed when it
+expires), and one connection pool per provider and event loop, reused across tool calls.
 
 429 answers are retried after their ``Retry-After`` (capped), 5xx answers and transport errors
 with exponential backoff and jitter, a bounded number of times (tenacity); then the caller gets
-one readable :class:`PlatformError`. A 401 becomes :class:`NotAuthenticated`, which names
-``multichat auth NAME``. A semaphore bounds how many requests one client has in flight, so
-fan-out across channels cannot flood the platform. Each request is bounded by the provider's
-``http_timeout`` (15 s unless configured). A path with dot segments, ``?``, ``#``, a backslash or
-an escaped dot or slash is refused before anything is sent: ids come from the model, and
-``channels/../../oauth/revoke`` must not leave ``api_base_url``.
+one readable :class:`PlatformError` carrying the platform's own message. A 401 becomes
+:class:`NotAuthenticated`, which names the command that signs in again. A semaphore bounds how
+many requests one client has in flight, so fan-out across channels cannot flood the platform.
+A path with dot segments, ``?``, ``#``, a backslash or an escaped dot or slash is refused before
+anything is sent: ids come from the model, and ``channels/../../oauth/revoke`` must not leave
+``api_base_url``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import re
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import httpx2
 from tenacity import (
@@ -30,8 +36,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from multichat.errors import MultichatError, NotAuthenticated
-from multichat.runtime.config import DEFAULT_HTTP_TIMEOUT, provider_settings
+from multichat.errors import ConfigError, MultichatError, NotAuthenticated
+from multichat.runtime.config import DEFAULT_HTTP_TIMEOUT, load_config, provider_settings
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 #: Methods that may be sent twice without doing twice: any failure is retried for them.
@@ -106,6 +112,24 @@ class _RetryAfterOrBackoff:
         return float(self._backoff(state))
 
 
+Scheme = Literal["bearer", "bot", "basic"]
+
+
+def authorization(credentials: Mapping[str, Any], scheme: Scheme) -> str:
+    """The ``Authorization`` header for a token: ``Bearer T``, ``Bot T`` or HTTP Basic.
+
+    Basic sends ``username:token`` (Zulip's ``email:API key``); the username is stored beside
+    the token.
+    """
+    token = str(credentials.get("access_token", ""))
+    if scheme == "bot":
+        return f"Bot {token}"
+    if scheme == "basic":
+        pair = f"{credentials.get('username', '')}:{token}".encode()
+        return "Basic " + base64.b64encode(pair).decode("ascii")
+    return f"Bearer {token}"
+
+
 class PlatformClient:
     """An async JSON client for one provider's platform API."""
 
@@ -113,15 +137,20 @@ class PlatformClient:
         self,
         provider: str,
         base_url: str,
-        token: TokenSource,
+        token: TokenSource | None = None,
         *,
+        credentials: Mapping[str, Any] | None = None,
+        scheme: Scheme = "bearer",
         timeout: float | None = None,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 8,
         transport: httpx2.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        """``token`` is awaited before each request (it may refresh); nothing connects yet.
+        """Nothing connects yet; each request first fetches the provider's token.
 
+        The token (refreshed when it has expired) is sent as ``scheme`` says; ``credentials``
+        (a token response not saved yet, being checked) or ``token`` supply it instead.
         ``timeout`` (seconds per request) defaults to the provider's ``http_timeout``.
         """
         if timeout is None:
@@ -129,15 +158,51 @@ class PlatformClient:
             timeout = settings.http_timeout if settings is not None else DEFAULT_HTTP_TIMEOUT
         self.provider = provider
         self._token = token
+        self._credentials = dict(credentials) if credentials is not None else None
+        self._scheme: Scheme = scheme
         self._retry = retry or RetryPolicy()
         self._limit = asyncio.Semaphore(max_concurrency)
         self._http = httpx2.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
-            headers={"Accept": "application/json", "User-Agent": "multichat"},
+            headers={"Accept": "application/json", "User-Agent": "multichat", **(headers or {})},
         )
         self.attempts_made = 0
+
+    @classmethod
+    def for_provider(
+        cls,
+        provider: str,
+        *,
+        max_concurrency: int = 8,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> PlatformClient:
+        """The provider's shared client for the running event loop, made on first use.
+
+        Raises:
+            ConfigError: the provider has no ``api_base_url``.
+        """
+        loop = asyncio.get_running_loop()
+        clients = _shared.setdefault(loop, {})
+        client = clients.get(provider)
+        if client is None or transport is not None:
+            settings = load_config().provider(provider)
+            if not settings.api_base_url:
+                raise ConfigError(
+                    f"set `api_base_url` for {provider} in provider-config.yaml to call its API"
+                )
+            client = cls(
+                provider,
+                settings.api_base_url,
+                scheme=settings.auth.scheme,
+                timeout=settings.http_timeout,
+                max_concurrency=max_concurrency,
+                transport=transport,
+            )
+            if transport is None:
+                clients[provider] = client
+        return client
 
     async def __aenter__(self) -> PlatformClient:
         """Use as ``async with``; the connection pool closes on exit."""
@@ -163,8 +228,12 @@ class PlatformClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        form: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Send one request with retries; return the decoded JSON body (``None`` for 204)."""
+        """Send one request with retries; return the decoded JSON body (``None`` for 204).
+
+        The body is ``json`` (JSON) or ``form`` (form-encoded, as Slack's methods take it).
+        """
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         self._check(method, path, clean)
         retrying = AsyncRetrying(
@@ -176,7 +245,7 @@ class PlatformClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._send(method, path.lstrip("/"), clean, json)
+                    return await self._send(method, path.lstrip("/"), clean, json, form)
         except _Retryable as exc:
             raise PlatformError(
                 f"{self.provider}: {method} {path} still failed after "
@@ -200,8 +269,20 @@ class PlatformClient:
                 f"{MAX_URL_LENGTH} characters ({length}); use shorter arguments"
             )
 
-    async def _send(self, method: str, path: str, params: dict[str, Any], body: Any) -> Any:
-        token = await self._token()
+    async def _authorization(self) -> str:
+        if self._credentials is not None:
+            return authorization(self._credentials, self._scheme)
+        if self._token is not None:
+            return authorization({"access_token": await self._token()}, self._scheme)
+        from multichat.runtime.token_access import provider_auth
+
+        credentials = await provider_auth(self.provider).arequire_credentials()
+        return authorization(credentials, self._scheme)
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, Any], body: Any, form: Any
+    ) -> Any:
+        header = await self._authorization()
         async with self._limit:
             self.attempts_made += 1
             try:
@@ -210,7 +291,8 @@ class PlatformClient:
                     path,
                     params=params,
                     json=body,
-                    headers={"Authorization": f"Bearer {token}"},
+                    data=form,
+                    headers={"Authorization": header},
                 )
             except httpx2.ConnectError as exc:
                 raise _Retryable(f"could not connect: {type(exc).__name__}") from None
@@ -237,7 +319,8 @@ class PlatformClient:
             )
             raise _Retryable(reason, parse_retry_after(response.headers.get("Retry-After")))
         if response.status_code == 401:
-            raise NotAuthenticated(self.provider, "the platform rejected the token")
+            reason = _error_text(response)
+            raise NotAuthenticated(self.provider, f"the platform rejected the token: {reason}")
         if response.is_error:
             raise PlatformError(
                 f"{self.provider}: {method} /{path} answered HTTP {response.status_code}: "
@@ -252,17 +335,21 @@ class PlatformClient:
         """GET ``path`` with query ``params`` (``None`` values are dropped)."""
         return await self.request("GET", path, params=params)
 
-    async def post(self, path: str, body: Any = None) -> Any:
+    async def post(self, path: str, body: Any = None, **params: Any) -> Any:
         """POST a JSON body."""
-        return await self.request("POST", path, json=body)
+        return await self.request("POST", path, params=params, json=body)
 
-    async def patch(self, path: str, body: Any = None) -> Any:
+    async def put(self, path: str, body: Any = None, **params: Any) -> Any:
+        """PUT a JSON body."""
+        return await self.request("PUT", path, params=params, json=body)
+
+    async def patch(self, path: str, body: Any = None, **params: Any) -> Any:
         """PATCH with a JSON body."""
-        return await self.request("PATCH", path, json=body)
+        return await self.request("PATCH", path, params=params, json=body)
 
-    async def delete(self, path: str) -> Any:
+    async def delete(self, path: str, **params: Any) -> Any:
         """DELETE ``path``."""
-        return await self.request("DELETE", path)
+        return await self.request("DELETE", path, params=params)
 
     async def pages(
         self,
@@ -279,15 +366,88 @@ class PlatformClient:
         seen = 0
         while True:
             page = await self.get(path, **query)
-            for item in page.get(items_key, []):
+            for item in _dig(page, items_key):
                 yield item
                 seen += 1
                 if max_items is not None and seen >= max_items:
                     return
-            cursor = page.get(cursor_key)
+            cursor = _dig(page, cursor_key) if cursor_key else None
             if not cursor:
                 return
             query[cursor_param] = cursor
+
+    async def numbered_pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        items_key: str | None = None,
+        page_param: str = "page",
+        size_param: str = "per_page",
+        size: int = 100,
+        first: int = 0,
+        offset: bool = False,
+        max_items: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Yield items across numbered pages until a page comes back short.
+
+        Pages are ``first, first+1, ...``, or with ``offset`` item offsets ``0, size, ...``.
+        ``items_key`` names the list in each answer (a dotted path); None when the answer is
+        the list itself.
+        """
+        query = {**(params or {}), size_param: size}
+        number, seen = first, 0
+        while True:
+            query[page_param] = number * size if offset else number
+            page = await self.get(path, **query)
+            items = list(page if items_key is None else _dig(page, items_key))
+            for item in items:
+                yield item
+                seen += 1
+                if max_items is not None and seen >= max_items:
+                    return
+            if len(items) < size:
+                return
+            number += 1
+
+    async def offset_pages(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        items_key: str | None = None,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        size: int = 100,
+        max_items: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Yield items across pages addressed by item offset (``offset=0, 100, 200...``)."""
+        async for item in self.numbered_pages(
+            path,
+            params=params,
+            items_key=items_key,
+            page_param=offset_param,
+            size_param=limit_param,
+            size=size,
+            offset=True,
+            max_items=max_items,
+        ):
+            yield item
+
+
+#: The shared client of each provider, per event loop (a pool belongs to one loop).
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, PlatformClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _dig(data: Any, dotted: str) -> Any:
+    """``data["a"]["b"]`` for ``"a.b"``; an empty list when a step is missing."""
+    for key in dotted.split("."):
+        if not isinstance(data, Mapping) or key not in data:
+            return []
+        data = data[key]
+    return data
 
 
 def _error_text(response: httpx2.Response) -> str:

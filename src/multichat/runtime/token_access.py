@@ -32,7 +32,7 @@ from typing import Any
 
 import anyio.to_thread
 
-from multichat.contract import provider_of_module
+from multichat.contract import env_name, provider_of_module
 from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied
 from multichat.runtime.config import load_config
 from multichat.runtime.credentials import Credentials
@@ -127,10 +127,25 @@ class ProviderAuth:
             cached = self.token_info["credentials"]
             if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
                 return cached
-            credentials = self._load_or_refresh(self.store(token_path))
+            from_environment = self.environment_credentials() if token_path is None else None
+            credentials = from_environment or self._load_or_refresh(self.store(token_path))
             if token_path is None:
                 self.token_info["credentials"] = credentials
         return credentials
+
+    def environment_credentials(self) -> Credentials | None:
+        """``MULTICHAT_<NAME>_TOKEN``, which serves without any file (CI, containers).
+
+        With the ``basic`` scheme the value is ``user:secret`` (Zulip's ``email:API key``).
+        """
+        value = os.environ.get(env_name(self.provider, "TOKEN"))
+        if not value:
+            return None
+        data: dict[str, Any] = {"access_token": value, "mode": "token", "source": "environment"}
+        if load_config().provider(self.provider).auth.scheme == "basic":
+            username, _, secret = value.partition(":")
+            data.update(access_token=secret, username=username)
+        return Credentials(data)
 
     async def aget_credentials(self) -> Credentials | None:
         """:meth:`get_credentials` for async code: a refresh waits in a worker thread."""
@@ -217,7 +232,13 @@ class ProviderAuth:
             "expires_in_seconds": None,
             "scopes": [],
             "age_seconds": None,
+            "source": "file",
         }
+        if self.environment_credentials() is not None:
+            report.update(
+                authenticated=True, source=f"environment ({env_name(self.provider, 'TOKEN')})"
+            )
+            return report
         try:
             data = self.store().load()
         except TokenStoreError as exc:

@@ -1,9 +1,20 @@
-"""What the chat tools return: compact, structured, and with message text marked untrusted."""
+"""What the chat tools return, for every platform: compact, structured, ids beside names.
+
+One definition for every preset (PRESETS.md: an agent that learned one platform's tools uses
+every other platform's unchanged). Message text is untrusted chat content: build messages
+with :func:`message`, which marks it.
+"""
+
+from __future__ import annotations
 
 from typing import Literal
 
-from multichat.runtime import UNTRUSTED_NOTICE
 from pydantic import BaseModel, Field
+
+from multichat.runtime.untrusted import NOTICE as UNTRUSTED_NOTICE
+from multichat.runtime.untrusted import mark_untrusted
+
+ChannelKind = Literal["public", "private", "direct", "group"]
 
 
 class ChatUser(BaseModel):
@@ -16,14 +27,14 @@ class ChatUser(BaseModel):
 
 
 class ChatChannel(BaseModel):
-    """A channel the user can see."""
+    """A channel (or room, space, stream, chat) the user can see."""
 
     id: str
     name: str
-    kind: Literal["public", "private", "direct"]
+    kind: ChannelKind
     topic: str = ""
     is_member: bool
-    member_count: int
+    member_count: int | None = None
     last_message_at: str | None = None
 
 
@@ -93,6 +104,7 @@ class CatchUp(BaseModel):
     channels_checked: int
     total_unread: int
     channels: list[ChannelNews]
+    note: str = Field(default="", description="How this platform knows what is unread.")
 
 
 class Deleted(BaseModel):
@@ -100,3 +112,40 @@ class Deleted(BaseModel):
 
     message_id: str
     deleted: bool
+
+
+class MarkedRead(BaseModel):
+    """A channel marked as read up to its newest message."""
+
+    channel_id: str
+    marked_read: bool
+
+
+def message(
+    *,
+    id: str,
+    channel_id: str,
+    channel_name: str,
+    author_id: str,
+    author: str,
+    sent_at: str,
+    text: str,
+    edited: bool = False,
+    thread_id: str | None = None,
+    reply_count: int = 0,
+    reactions: dict[str, int] | None = None,
+) -> ChatMessage:
+    """A :class:`ChatMessage` whose Markdown ``text`` is marked as untrusted content."""
+    return ChatMessage(
+        id=id,
+        channel_id=channel_id,
+        channel_name=channel_name,
+        author_id=author_id,
+        author=author,
+        sent_at=sent_at,
+        edited=edited,
+        thread_id=thread_id,
+        reply_count=reply_count,
+        reactions=reactions or {},
+        text=mark_untrusted(text),
+    )
