@@ -22,6 +22,24 @@ if TYPE_CHECKING:
 pytest_plugins = ["support.oidc_provider"]
 
 
+#: Put on PYTHONPATH, this turns the root logger to DEBUG in a subprocess before multichat runs.
+DEBUG_SITECUSTOMIZE = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, force=True)
+"""
+
+
+@pytest.fixture
+def debug_env(tmp_path: Path) -> dict[str, str]:
+    """An environment in which every subprocess logs at DEBUG on stderr (to hunt for secrets)."""
+    from helpers import clean_env
+
+    folder = tmp_path / "debug-site"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(DEBUG_SITECUSTOMIZE)
+    return clean_env(PYTHONPATH=str(folder))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_config(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No test sees another test's active config or the developer's MULTICHAT_* variables."""

@@ -1,13 +1,17 @@
-"""Helpers shared by the tests: the console script, free ports, the mock authorization server.
+"""Helpers shared by the tests: the console script, processes, ports, environments, file trees,
+config edits and the mock authorization server: each kept once, here.
 
 A plain module (not a conftest) so every test can import it: ``from helpers import run_cli``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import queue
 import shutil
+import stat
 import subprocess
 import sys
 import threading
@@ -21,6 +25,84 @@ import pytest
 
 BIN = Path(sys.executable).parent
 MULTICHAT = str(BIN / "multichat")
+
+
+#: Debian's Chromium, driven headless by Playwright (never a downloaded build), with the flags
+#: that keep it off the network this machine does not have (../shared/TEST-SERVERS.md).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test process's environment without MULTICHAT_* and pytest's own, plus ``extra``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MULTICHAT_", "PYTEST_"))
+    }
+    env.update(extra)
+    return env
+
+
+def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """Terminate ``process`` (kill it if it does not stop within ``grace`` seconds) and reap it."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=grace)
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+
+
+def file_tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (bytecode caches aside) and its content, by relative path."""
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def tree_snapshot(root: Path) -> dict[str, str]:
+    """Every file (sha256 and mode), folder and link under ``root``, dotfiles included."""
+    tree: dict[str, str] = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root).as_posix()
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            tree[relative] = f"link:{os.readlink(path)}"
+        elif stat.S_ISDIR(info.st_mode):
+            tree[relative] = "dir"
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            tree[relative] = f"{digest}:{stat.S_IMODE(info.st_mode):o}"
+    return tree
+
+
+def set_provider_keys(workspace: Path, provider: str, **values: object) -> None:
+    """Set keys of one provider in ``provider-config.yaml`` (round trip: comments survive)."""
+    from ruamel.yaml import YAML
+
+    path = workspace / "provider-config.yaml"
+    yaml = YAML()
+    document = yaml.load(path.read_text(encoding="utf-8"))
+    for key, value in values.items():
+        document["providers"][provider][key] = value
+    with path.open("w", encoding="utf-8") as handle:
+        yaml.dump(document, handle)
 
 
 def run_cli(

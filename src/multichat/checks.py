@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, package_name
-from multichat.errors import ConfigError, ProviderLoadError
+from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, env_name, package_name
+from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace, load_provider
 from multichat.runtime.oauth import load_client_credentials
@@ -186,8 +187,19 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
 
 def _token_file(config: WorkspaceConfig, name: str) -> list[Finding]:
     path = config.token_path(name)
+    if os.environ.get(env_name(name, "TOKEN")):
+        return []  # served from the environment, no file needed
     if not path.exists():
-        return [Finding(name, "warning", f"not signed in (no {path})", f"`multichat auth {name}`")]
+        sign_in = config.provider(name).auth.mode
+        hint = f" ({SIGN_IN_HINTS[sign_in]})" if sign_in in SIGN_IN_HINTS else ""
+        return [
+            Finding(
+                name,
+                "warning",
+                f"not signed in (no {path}; sign-in mode: {sign_in})",
+                f"`multichat auth {name}`{hint}",
+            )
+        ]
     findings = []
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:

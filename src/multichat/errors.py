@@ -80,14 +80,25 @@ class InvalidHttpToken(UserError, ValueError):
     """The HTTP bearer token is empty, short, or not sendable in a header (never shown)."""
 
 
+#: What ``multichat auth NAME`` does in the sign-in modes other than OAuth's browser page.
+SIGN_IN_HINTS = {
+    "token": "it asks for the token; or pipe it in with --with-token",
+    "password": "it asks for user and password",
+    "device": "it shows a code to enter on another device",
+}
+
+
 class NotAuthenticated(MultichatError):
     """A provider has no usable token; the message names the command that fixes it."""
 
-    def __init__(self, provider: str, reason: str = "no token yet") -> None:
-        """Build the message from the provider name so it always names the fix."""
+    def __init__(
+        self, provider: str, reason: str = "no token yet", mode: str | None = None
+    ) -> None:
+        """Build the message from the provider name (and its sign-in mode) to name the fix."""
         self.provider = provider
+        hint = f" ({SIGN_IN_HINTS[mode]})" if mode in SIGN_IN_HINTS else ""
         super().__init__(
-            f"{provider} is not authenticated ({reason}): run `multichat auth {provider}`"
+            f"{provider} is not authenticated ({reason}): run `multichat auth {provider}`{hint}"
         )
 
 

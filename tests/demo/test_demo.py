@@ -7,7 +7,6 @@ port and database) and a real MCP client talks to ``multichat run`` over stdio.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from helpers import clean_env, stop_process
 
 DEMO_TIMEOUT = 120
 WAIT = 30.0
@@ -34,10 +34,6 @@ CHAT_TOOLS = {
     "get_my_mentions",
     "catch_up",
 }
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
 
 
 def demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -157,12 +153,7 @@ def test_dir_keeps_a_workspace_that_an_mcp_client_can_use_later(tmp_path):
     try:
         names, found, general = asyncio.run(use_over_stdio(kept))
     finally:
-        sandbox.terminate()
-        try:
-            sandbox.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            sandbox.kill()
-            sandbox.wait(timeout=WAIT)
+        stop_process(sandbox, WAIT)
 
     assert {f"sandbox_{name}" for name in CHAT_TOOLS} <= names
     assert [message["id"] for message in found["messages"]] == ["M328", "M322"]

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import stop_process
-from helpers import run_cli
+from helpers import run_cli, stop_process
 
 
 @pytest.fixture(scope="session")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
-import os
-import socket
 import subprocess
 import textwrap
 import time
@@ -26,32 +23,6 @@ DEADLINE = 60.0
 # ---- processes and environment ---------------------------------------------------------------
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without MULTICHAT_* and pytest's own settings."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_"))
-    }
-    env.update(extra)
-    return env
-
-
-def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
-    """Terminate ``process`` (kill it if it does not stop within ``grace`` seconds) and reap it."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=grace)
-    for stream in (process.stdin, process.stdout, process.stderr):
-        if stream is not None:
-            with contextlib.suppress(OSError, ValueError):
-                stream.close()
-
-
 def assert_user_error(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
     """A user error: exit ``code``, exactly one line on stderr, no traceback; returns the line."""
     lines = result.stderr.strip().splitlines()
@@ -59,13 +30,6 @@ def assert_user_error(result: subprocess.CompletedProcess[str], code: int = 2) -
     assert "Traceback" not in result.stderr, result.stderr
     assert len(lines) == 1, result.stderr
     return lines[0]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -127,20 +91,6 @@ async def tool_names(client: Any) -> list[str]:
 
 
 # ---- workspaces ------------------------------------------------------------------------------
-
-
-def read_tree(root: Path) -> dict[str, str]:
-    """Every file (sha256 of its bytes) and folder under ``root``, by relative path."""
-    tree: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            tree[relative] = f"link:{os.readlink(path)}"
-        elif path.is_dir():
-            tree[relative] = "dir"
-        else:
-            tree[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return tree
 
 
 # ---- a provider written by hand, exactly as GUIDE.md shows -----------------------------------

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from e2e_support import DEADLINE, clean_env
-from helpers import run_cli
+from e2e_support import DEADLINE
+from helpers import clean_env, run_cli
 
 pytestmark = pytest.mark.e2e
 

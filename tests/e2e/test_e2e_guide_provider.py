@@ -6,16 +6,13 @@ import sys
 
 import pytest
 from e2e_support import (
-    clean_env,
-    free_port,
     stdio_client,
-    stop_process,
     tool_names,
     wait_for_http,
     write_guide_provider,
 )
 from fastmcp.exceptions import ToolError
-from helpers import MULTICHAT
+from helpers import MULTICHAT, clean_env, free_port, stop_process
 
 pytestmark = pytest.mark.e2e
 

@@ -4,8 +4,8 @@ import shutil
 import subprocess
 
 import pytest
-from e2e_support import assert_user_error, read_tree
-from helpers import run_cli
+from e2e_support import assert_user_error
+from helpers import run_cli, tree_snapshot
 
 pytestmark = pytest.mark.e2e
 
@@ -83,14 +83,14 @@ def test_init_refuses_a_non_empty_folder(tmp_path):
     target.mkdir()
     (target / "notes.txt").write_text("mine\n")
     (target / "sub").mkdir()
-    before = read_tree(target)
+    before = tree_snapshot(target)
 
     result = run_cli("init", "busy", cwd=tmp_path)
 
     line = assert_user_error(result, 2)
     assert "not empty" in line
     assert str(target) in line
-    assert read_tree(target) == before
+    assert tree_snapshot(target) == before
 
 
 def test_init_into_an_empty_folder_is_fine(tmp_path):

@@ -3,8 +3,8 @@
 import re
 
 import pytest
-from e2e_support import assert_user_error, read_tree
-from helpers import run_cli
+from e2e_support import assert_user_error
+from helpers import run_cli, tree_snapshot
 from ruamel.yaml import YAML
 
 pytestmark = pytest.mark.e2e
@@ -84,50 +84,50 @@ def test_new_providers_keep_every_line_the_user_wrote(edited_workspace):
 @pytest.mark.parametrize("name", ["Alpha", "1x", "my-prov", "class", "mcp_core"])
 def test_bad_names_change_nothing(copy_workspace, name):
     ws = copy_workspace()
-    before = read_tree(ws)
+    before = tree_snapshot(ws)
 
     line = assert_user_error(run_cli("new", "provider", name, cwd=ws), 2)
 
     assert repr(name) in line
     assert "lowercase" in line
     assert "identifier" in line
-    assert read_tree(ws) == before
+    assert tree_snapshot(ws) == before
 
 
 def test_an_existing_name_changes_nothing(copy_workspace):
     ws = copy_workspace()
-    before = read_tree(ws)
+    before = tree_snapshot(ws)
 
     line = assert_user_error(run_cli("new", "provider", "alpha", cwd=ws), 2)
 
     assert "'alpha'" in line
     assert "exists already" in line
-    assert read_tree(ws) == before
+    assert tree_snapshot(ws) == before
 
 
 def test_an_existing_folder_without_entry_changes_nothing(copy_workspace):
     ws = copy_workspace()
     (ws / "src" / "providers" / "gamma").mkdir()
     (ws / "src" / "providers" / "gamma" / "mine.py").write_text("x = 1\n")
-    before = read_tree(ws)
+    before = tree_snapshot(ws)
 
     line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 2)
 
     assert "gamma" in line
-    assert read_tree(ws) == before
+    assert tree_snapshot(ws) == before
 
 
 def test_broken_yaml_names_file_and_line(copy_workspace):
     ws = copy_workspace()
     config = ws / "provider-config.yaml"
     config.write_text("providers:\n  alpha:\n    name: Alpha\n  beta: : x\n", encoding="utf-8")
-    before = read_tree(ws)
+    before = tree_snapshot(ws)
 
     # a broken workspace file is a failure (exit 1), not bad usage
     line = assert_user_error(run_cli("new", "provider", "gamma", cwd=ws), 2)
 
     assert re.search(r"provider-config\.yaml:4:\d+", line), line
-    assert read_tree(ws) == before
+    assert tree_snapshot(ws) == before
 
 
 def test_outside_a_workspace_says_init_or_config(tmp_path):

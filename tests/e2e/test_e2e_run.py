@@ -9,9 +9,7 @@ import pytest
 from e2e_support import (
     DEADLINE,
     LinePump,
-    clean_env,
     dedent,
-    free_port,
     send_json,
     stdio_client,
     tool_names,
@@ -20,7 +18,7 @@ from e2e_support import (
 )
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import MULTICHAT
+from helpers import MULTICHAT, clean_env, free_port
 
 pytestmark = pytest.mark.e2e
 

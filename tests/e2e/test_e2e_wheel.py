@@ -7,7 +7,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from e2e_support import DEADLINE, clean_env, stdio_client, tool_names
+from e2e_support import (
+    DEADLINE,
+    stdio_client,
+    tool_names,
+)
+from helpers import clean_env
 
 pytestmark = [
     pytest.mark.e2e,

@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 import pytest
-from e2e_support import DEADLINE, clean_env
+from e2e_support import DEADLINE
+from helpers import clean_env
 
 pytestmark = pytest.mark.e2e
 

@@ -3,15 +3,15 @@ passing ruff, mypy --strict and its own tests."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import clean_env, file_tree
 from ruamel.yaml import YAML
 
-from multichat.checks import GUIDE_KEYS
+from multichat.contract import GUIDE_KEYS
 from multichat.errors import (
     ConfigError,
     InvalidProviderName,
@@ -24,27 +24,16 @@ from multichat.runtime.config import load_config
 SUBPROCESS_TIMEOUT = 240
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (bytecode caches aside), by relative path."""
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
 def entry(workspace: Path, name: str) -> dict:
     document = YAML(typ="safe").load((workspace / "provider-config.yaml").read_text())
     return document["providers"][name]
 
 
-def clean_env() -> dict[str, str]:
-    """The environment for tool subprocesses: no MULTICHAT_*, no MYPYPATH, no pytest leftovers."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
+def tool_env() -> dict[str, str]:
+    """The environment for tool subprocesses: the clean one without MYPYPATH either."""
+    env = clean_env()
+    env.pop("MYPYPATH", None)
+    return env
 
 
 def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,7 +43,7 @@ def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=SUBPROCESS_TIMEOUT,
-        env=clean_env(),
+        env=tool_env(),
         stdin=subprocess.DEVNULL,
         check=False,
     )
@@ -64,7 +53,7 @@ def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_contract_trio_tests_and_answers_file_are_written(workspace):
-    before = set(snapshot(workspace))
+    before = set(file_tree(workspace))
 
     result = generate("alpha", config_path=workspace / "provider-config.yaml")
 
@@ -80,7 +69,7 @@ def test_the_contract_trio_tests_and_answers_file_are_written(workspace):
     assert answers["kind"] == "provider"
     assert answers["preset"] == "blank"
 
-    new_files = set(snapshot(workspace)) - before
+    new_files = set(file_tree(workspace)) - before
     baseline = {f for f in new_files if f.startswith(".multichat/baseline/alpha/")}
     written = sorted(str(path.relative_to(workspace)) for path in result.files)
     assert written == sorted(new_files - baseline)
@@ -89,7 +78,7 @@ def test_the_contract_trio_tests_and_answers_file_are_written(workspace):
         f for f in written if f != ".multichat/providers/alpha.yml"
     )
     assert "alpha.provider-config.yaml" not in new_files
-    assert not any(name.endswith(".provider-config.yaml") for name in snapshot(workspace))
+    assert not any(name.endswith(".provider-config.yaml") for name in file_tree(workspace))
     assert result.config_path == (workspace / "provider-config.yaml").resolve()
     for path in new_files:
         if path.endswith(".py"):
@@ -146,14 +135,14 @@ def test_ports_count_up_from_8000_and_fill_gaps(workspace, add_provider):
 
 def test_a_port_clash_is_a_user_error_and_writes_nothing(workspace, add_provider):
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(UserError, match="port 8000 is used by alpha"):
         add_provider("beta", port=8000)
     with pytest.raises(UserError, match="port must be a number"):
         add_provider("beta", port="eighty")
 
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 def test_an_existing_name_raises_and_leaves_the_config_bytes_identical(workspace, add_provider):
@@ -161,23 +150,23 @@ def test_an_existing_name_raises_and_leaves_the_config_bytes_identical(workspace
     config = workspace / "provider-config.yaml"
     with config.open("a") as handle:
         handle.write("  # user comment after alpha\n")
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(ProviderExists, match="alpha"):
         add_provider("alpha")
 
     assert config.read_bytes() == before["provider-config.yaml"]
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 def test_a_leftover_folder_without_an_entry_raises(workspace, add_provider):
     (workspace / "tests" / "providers" / "alpha").mkdir(parents=True)
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(ProviderExists, match="exists already"):
         add_provider("alpha")
 
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 @pytest.mark.parametrize(
@@ -190,31 +179,31 @@ def test_a_leftover_folder_without_an_entry_raises(workspace, add_provider):
 )
 def test_a_broken_config_leaves_everything_identical(workspace, add_provider, broken):
     (workspace / "provider-config.yaml").write_text(broken)
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(ConfigError):
         add_provider("beta")
 
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 @pytest.mark.parametrize("name", ["Bad", "mcp_core", "class", "with-dash"])
 def test_an_invalid_name_writes_nothing(workspace, add_provider, name):
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(InvalidProviderName):
         add_provider(name)
 
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 def test_an_unknown_preset_is_a_user_error(workspace):
-    before = snapshot(workspace)
+    before = file_tree(workspace)
 
     with pytest.raises(UserError, match="unknown preset"):
         generate("alpha", config_path=workspace / "provider-config.yaml", preset="nope")
 
-    assert snapshot(workspace) == before
+    assert file_tree(workspace) == before
 
 
 # ---- the generated code passes the tools ---------------------------------------------------

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
-import stat
 import subprocess
 from pathlib import Path
 
+from helpers import tree_snapshot
 from ruamel.yaml import YAML
 
 CONFIG = "provider-config.yaml"
@@ -27,22 +25,6 @@ NEW_COMMENT = (
 OLD_ONLY_FILES = ("NOTES.md", "tools/legacy.py")
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """Every file (sha256 and mode) and folder under ``root``, dotfiles included."""
-    tree: dict[str, str] = {}
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root).as_posix()
-        info = path.lstat()
-        if stat.S_ISLNK(info.st_mode):
-            tree[relative] = f"link:{os.readlink(path)}"
-        elif stat.S_ISDIR(info.st_mode):
-            tree[relative] = "dir"
-        else:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            tree[relative] = f"{digest}:{stat.S_IMODE(info.st_mode):o}"
-    return tree
-
-
 def tree_difference(before: dict[str, str], after: dict[str, str]) -> str:
     """A readable account of how two snapshots differ (empty when they are equal)."""
     lines = [f"+ {path}" for path in sorted(set(after) - set(before))]
@@ -55,7 +37,7 @@ def tree_difference(before: dict[str, str], after: dict[str, str]) -> str:
 
 def assert_same_tree(root: Path, before: dict[str, str], context: object = "") -> None:
     """``root`` holds exactly what ``before`` recorded."""
-    after = snapshot(root)
+    after = tree_snapshot(root)
     assert after == before, f"{context}\n{tree_difference(before, after)}"
 
 

@@ -25,8 +25,8 @@ from lifecycle_support import (
     assert_same_tree,
     copy_template,
     one_line,
-    snapshot,
     tree_difference,
+    tree_snapshot,
 )
 
 from multichat.generator import changes as changes_module
@@ -77,7 +77,7 @@ def test_template_failing_mid_render_leaves_workspace_identical(
     (broken / PACKAGE_TEMPLATE / "tools" / "zz_late.py.jinja").write_text(body)
     add_provider("alpha")
     (workspace / "src/providers/alpha/token.json").write_text("{}")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("new", "provider", *args, cwd=workspace, env=_env(broken))
 
@@ -96,7 +96,7 @@ def test_template_breaking_the_contract_is_refused(
     assert "tool = tool_decorator_factory(PROVIDER_NAME, mcp)\n" in text
     instance.write_text(text.replace("tool = tool_decorator_factory(PROVIDER_NAME, mcp)\n", ""))
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("new", "provider", "gamma", cwd=workspace, env=_env(broken))
 
@@ -147,14 +147,14 @@ def test_sigkill_during_new_provider_leaves_before_or_complete(
     scratch.mkdir()
     pristine = tmp_path / "pristine"
     shutil.copytree(workspace, pristine)
-    before = snapshot(pristine)
+    before = tree_snapshot(pristine)
     complete_ws = tmp_path / "complete"
     shutil.copytree(workspace, complete_ws)
     started = time.monotonic()
     result = run_cli("new", "provider", "kappa", cwd=complete_ws, env=_env(tmp=scratch))
     full_run = time.monotonic() - started  # spreads the kills over a whole run, never asserted
     assert result.returncode == 0, result.stderr
-    complete = snapshot(complete_ws)
+    complete = tree_snapshot(complete_ws)
     assert complete != before
 
     rng = random.Random(20240605)
@@ -179,7 +179,7 @@ def test_sigkill_during_new_provider_leaves_before_or_complete(
                 assert result.returncode == 0, result.stderr
             else:
                 recover(lane_ws)
-            state = snapshot(lane_ws)
+            state = tree_snapshot(lane_ws)
             where = f"lane {index}, kill {moment}, exit {code}, journal left {journal_left}"
             assert state in (before, complete), (
                 f"{where}\nvs before:\n{tree_difference(before, state)}"
@@ -224,7 +224,7 @@ def test_failing_write_rolls_every_file_back(
     for fail_at in range(1, 50):
         root = tmp_path / f"case{fail_at}"
         changes = _sample_tree(root)
-        before = snapshot(root)
+        before = tree_snapshot(root)
         calls = 0
 
         def replace(source: str, target: str, fail_at: int = fail_at) -> None:
@@ -258,7 +258,7 @@ def test_failing_folder_creation_rolls_back_the_folders_made_before(
 ) -> None:
     root = tmp_path / "root"
     changes = _sample_tree(root)
-    before = snapshot(root)
+    before = tree_snapshot(root)
     real_mkdir = Path.mkdir
 
     def mkdir(self: Path, mode: int = 0o777, parents: bool = False, exist_ok: bool = False) -> None:
@@ -310,7 +310,7 @@ def test_sigkill_at_every_rename_is_rolled_back_by_recover(tmp_path: Path) -> No
     for fail_at in range(1, 50):
         root = tmp_path / f"case{fail_at}"
         _sample_tree(root)
-        before = snapshot(root)
+        before = tree_snapshot(root)
         result = subprocess.run(
             [sys.executable, str(child), str(root), str(fail_at)],
             cwd=tmp_path,
@@ -341,14 +341,14 @@ def test_ctrl_c_during_new_provider_says_so_and_leaves_before_or_complete(
     """
     pristine = tmp_path / "pristine"
     shutil.copytree(workspace, pristine)
-    before = snapshot(pristine)
+    before = tree_snapshot(pristine)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
     started = time.monotonic()
     finished = run_cli("new", "provider", "kappa", cwd=workspace, env={
         "MULTICHAT_CACHE_DIR": str(tmp_path / "cache-full")})  # fmt: skip
     full_run = time.monotonic() - started  # spreads the moments over a run, never asserted
     assert finished.returncode == 0, finished.stderr
-    complete = snapshot(workspace)
+    complete = tree_snapshot(workspace)
 
     interrupted = 0
     said: set[str] = set()
@@ -369,7 +369,7 @@ def test_ctrl_c_during_new_provider_says_so_and_leaves_before_or_complete(
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=DEADLINE)
-        state = snapshot(target)
+        state = tree_snapshot(target)
         where = f"Ctrl-C at {fraction:.0%} of a run, exit {process.returncode}: {stderr!r}"
         if process.returncode == 0:
             assert state == complete, where

@@ -13,7 +13,7 @@ from lifecycle_support import (
     OLD_COMMENT,
     OLD_INFO_LINE,
     assert_same_tree,
-    snapshot,
+    tree_snapshot,
 )
 
 LISTED = re.compile(r"^(create|modify|delete)\s+(\S+)$")
@@ -37,7 +37,7 @@ def user_files(tree: dict[str, str]) -> set[str]:
 def test_init_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path, workspace: Path) -> None:
     (tmp_path / "dry").mkdir()
     (tmp_path / "dry" / "empty").mkdir()
-    before = snapshot(tmp_path / "dry")
+    before = tree_snapshot(tmp_path / "dry")
 
     new_folder = run_cli("init", "ws", "--dry-run", cwd=tmp_path / "dry")
     empty_folder = run_cli("init", "empty", "--dry-run", cwd=tmp_path / "dry")
@@ -45,7 +45,7 @@ def test_init_dry_run_lists_every_file_and_writes_nothing(tmp_path: Path, worksp
     assert new_folder.returncode == 0, new_folder.stderr
     assert empty_folder.returncode == 0, empty_folder.stderr
     assert_same_tree(tmp_path / "dry", before)
-    expected = {p for p, v in snapshot(workspace).items() if v != "dir"}
+    expected = {p for p, v in tree_snapshot(workspace).items() if v != "dir"}
     assert listed(new_folder.stdout) == {f"ws/{p}": "create" for p in expected}
     assert listed(empty_folder.stdout) == {f"empty/{p}": "create" for p in expected}
     assert "nothing was written" in new_folder.stdout
@@ -55,7 +55,7 @@ def test_new_provider_dry_run_shows_files_and_config_diff(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("new", "provider", "beta", "--dry-run", cwd=workspace)
 
@@ -70,7 +70,7 @@ def test_new_provider_dry_run_shows_files_and_config_diff(
     # the listing is exactly what the real command then writes
     applied = run_cli("new", "provider", "beta", cwd=workspace)
     assert applied.returncode == 0, applied.stderr
-    after = snapshot(workspace)
+    after = tree_snapshot(workspace)
     written = {p for p in user_files(after) if before.get(p) != after[p]}
     assert set(shown) == written
     assert {p for p, kind in shown.items() if kind == "create"} == written - {CONFIG}
@@ -81,7 +81,7 @@ def test_remove_provider_dry_run_shows_deletions_and_config_diff(
 ) -> None:
     add_provider("alpha")
     add_provider("beta")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("remove", "provider", "alpha", "--dry-run", cwd=workspace)
 
@@ -101,7 +101,7 @@ def test_remove_provider_dry_run_shows_deletions_and_config_diff(
 
 
 def test_upgrade_provider_dry_run_shows_merge_and_writes_nothing(old_workspace: Path) -> None:
-    before = snapshot(old_workspace)
+    before = tree_snapshot(old_workspace)
 
     result = run_cli("upgrade", "provider", "alpha", "--dry-run", cwd=old_workspace)
 

@@ -18,7 +18,7 @@ from lifecycle_support import (
     assert_same_tree,
     configured_providers,
     one_line,
-    snapshot,
+    tree_snapshot,
 )
 
 DEADLINE = 120.0
@@ -46,7 +46,7 @@ def test_existing_name_without_force_is_refused(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("new", "provider", "alpha", cwd=workspace)
 
@@ -75,7 +75,7 @@ def test_force_shows_what_it_replaces_then_regenerates(
     (package / "credentials.json").write_text('{"client_id": "mine", "client_secret": "sh-h"}')
     (package / "credentials.json").chmod(0o600)
     config_before = (workspace / CONFIG).read_text()
-    beta_before = {p: v for p, v in snapshot(workspace).items() if "beta" in p}
+    beta_before = {p: v for p, v in tree_snapshot(workspace).items() if "beta" in p}
 
     result = run_cli("new", "provider", "alpha", "--preset", preset, "--force", cwd=workspace)
 
@@ -102,7 +102,7 @@ def test_force_shows_what_it_replaces_then_regenerates(
     # the entry is kept as the user has it: only the code is regenerated
     config_after = (workspace / CONFIG).read_text()
     assert config_after == config_before
-    assert {p: v for p, v in snapshot(workspace).items() if "beta" in p} == beta_before
+    assert {p: v for p, v in tree_snapshot(workspace).items() if "beta" in p} == beta_before
     assert assert_consistent(workspace) == {"alpha", "beta"}
 
 

@@ -18,7 +18,7 @@ from lifecycle_support import (
     assert_same_tree,
     copy_template,
     one_line,
-    snapshot,
+    tree_snapshot,
 )
 
 from multichat.generator.import_check import _environment as environment
@@ -105,7 +105,7 @@ def test_provider_that_does_not_import_is_refused_and_nothing_written(
 ) -> None:
     broken = _template_with(current_template, tmp_path / "broken", relative, line)
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     for extra in ((), ("--dry-run",)):
         result = run_cli(
@@ -161,7 +161,7 @@ def test_a_passing_verdict_is_reused_only_for_the_same_code(
 
     # With a warm cache, code that does not import is still caught.
     broken = _template_with(current_template, tmp_path / "broken", BLANK_TOOLS, "1 / 0\n")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
     refused = run_cli("new", "provider", "delta", cwd=workspace, env=_env(cache, broken))
     assert "ZeroDivisionError" in one_line(refused, 1)
     assert_same_tree(workspace, before)
@@ -190,7 +190,7 @@ def test_upgrade_refuses_a_template_whose_render_does_not_import(
     broken = _template_with(
         current_template, tmp_path / "broken", "api/auth.py.jinja", "raise ImportError('nope')\n"
     )
-    before = snapshot(old_workspace)
+    before = tree_snapshot(old_workspace)
     result = run_cli("upgrade", "provider", "alpha", cwd=old_workspace, env=_env(tmp_path, broken))
     message = one_line(result, 1)
     assert "the generated provider 'alpha' does not import" in message, message

@@ -13,7 +13,7 @@ from lifecycle_support import (
     assert_comments_kept,
     assert_consistent,
     assert_same_tree,
-    snapshot,
+    tree_snapshot,
 )
 
 from multichat.errors import ProviderExists, UnknownProvider
@@ -70,11 +70,11 @@ def test_any_sequence_keeps_config_valid_comments_and_tree(
         shutil.copytree(empty_workspace, ws)
         config = ws / CONFIG
         config.write_text(USER_CONFIG)
-        initial = snapshot(ws)
+        initial = tree_snapshot(ws)
         present: set[str] = set()
 
         for operation, name in steps:
-            before = snapshot(ws)
+            before = tree_snapshot(ws)
             try:
                 _apply(config, operation, name)
             except ProviderExists:

@@ -19,7 +19,7 @@ from lifecycle_support import (
     assert_same_tree,
     configured_providers,
     one_line,
-    snapshot,
+    tree_snapshot,
 )
 
 DEADLINE = 60.0
@@ -45,7 +45,7 @@ def test_new_then_remove_leaves_workspace_byte_identical(
     workspace: Path, add_provider: Callable[..., Path], preset: str
 ) -> None:
     add_provider("other")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     created = run_cli("new", "provider", "alpha", "--preset", preset, cwd=workspace)
     assert created.returncode == 0, created.stderr
@@ -64,7 +64,7 @@ def test_unknown_and_invalid_names_exit_2(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     unknown = run_cli("remove", "provider", "nosuch", "--yes", cwd=workspace)
     invalid = run_cli("remove", "provider", "Not-Valid", "--yes", cwd=workspace)
@@ -78,7 +78,7 @@ def test_without_yes_and_no_terminal_removes_nothing(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     result = run_cli("remove", "provider", "alpha", cwd=workspace)
 
@@ -93,7 +93,7 @@ def test_user_files_inside_the_package_are_refused_then_forced(
     package = add_provider("alpha")
     (package / "tools" / "my_tool.py").write_text('"""A tool I wrote."""\n')
     (package / "NOTES.txt").write_text("mine\n")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     refused = run_cli("remove", "provider", "alpha", "--yes", cwd=workspace)
 
@@ -182,7 +182,7 @@ def test_declined_at_the_prompt_removes_nothing(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     add_provider("alpha")
-    before = snapshot(workspace)
+    before = tree_snapshot(workspace)
 
     code, output = _answer_prompt(["remove", "provider", "alpha"], workspace, "n")
 

@@ -13,7 +13,7 @@ from lifecycle_support import (
     assert_consistent,
     assert_same_tree,
     one_line,
-    snapshot,
+    tree_snapshot,
 )
 from ruamel.yaml import YAML
 
@@ -39,7 +39,7 @@ def test_upgrade_merges_both_sides_and_marks_conflicts(
     client_edited = (package / "api/client.py").read_text() + USER_CLIENT_LINE
     (package / "api/client.py").write_text(client_edited)
     (package / "NOTES.md").write_text((package / "NOTES.md").read_text() + "my note\n")
-    beta_before = {p: v for p, v in snapshot(ws).items() if "beta" in p}
+    beta_before = {p: v for p, v in tree_snapshot(ws).items() if "beta" in p}
 
     result = run_cli("upgrade", "provider", "alpha", cwd=ws)
 
@@ -70,11 +70,11 @@ def test_upgrade_merges_both_sides_and_marks_conflicts(
     answers = YAML(typ="safe").load((ws / ".multichat/providers/alpha.yml").read_text())
     assert Path(answers["_src_path"]) == current_template
     assert answers["_src_path"] != str(old_template)
-    assert {p: v for p, v in snapshot(ws).items() if "beta" in p} == beta_before
+    assert {p: v for p, v in tree_snapshot(ws).items() if "beta" in p} == beta_before
 
     # once the user resolves the conflict, a second upgrade has nothing to do
     (package / "mcp_instance.py").write_text(instance.replace(OLD_COMMENT, USER_COMMENT))
-    resolved = snapshot(ws)
+    resolved = tree_snapshot(ws)
     again = run_cli("upgrade", "provider", "alpha", cwd=ws)
 
     assert again.returncode == 0, (again.stdout, again.stderr)
@@ -102,7 +102,7 @@ def test_upgrade_all_handles_every_generated_provider(old_workspace: Path) -> No
                 relative = file.relative_to(baseline)
                 assert (ws / relative).read_bytes() == file.read_bytes(), relative
     assert assert_consistent(ws) == {"alpha", "beta"}
-    upgraded = snapshot(ws)
+    upgraded = tree_snapshot(ws)
 
     again = run_cli("upgrade", "--all", cwd=ws)
 
@@ -115,7 +115,7 @@ def test_provider_without_baseline_or_answers_is_refused(old_workspace: Path) ->
     ws = old_workspace
     shutil.rmtree(ws / ".multichat" / "baseline" / "alpha")
     (ws / ".multichat" / "providers" / "beta.yml").unlink()
-    before = snapshot(ws)
+    before = tree_snapshot(ws)
 
     no_baseline = run_cli("upgrade", "provider", "alpha", cwd=ws)
     no_answers = run_cli("upgrade", "provider", "beta", cwd=ws)

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
-from lifecycle_support import CONFIG, assert_same_tree, one_line, snapshot
+from helpers import run_cli, tree_snapshot
+from lifecycle_support import CONFIG, assert_same_tree, one_line
 
 NAMED_COMMANDS = {
     "new": ("new", "provider", "{name}"),
@@ -51,7 +51,7 @@ def ws_alpha(workspace: Path) -> Path:
 
 @pytest.mark.parametrize("command", sorted(NAMED_COMMANDS))
 def test_bad_name_is_rejected_by_every_command(ws_alpha: Path, command: str) -> None:
-    before = snapshot(ws_alpha)
+    before = tree_snapshot(ws_alpha)
 
     result = run_cli(*_args(NAMED_COMMANDS[command], "Bad-Name"), cwd=ws_alpha)
 
@@ -63,7 +63,7 @@ def test_bad_name_is_rejected_by_every_command(ws_alpha: Path, command: str) -> 
 
 @pytest.mark.parametrize("command", ["remove", "upgrade", "auth", "run"])
 def test_unknown_provider_exits_2(ws_alpha: Path, command: str) -> None:
-    before = snapshot(ws_alpha)
+    before = tree_snapshot(ws_alpha)
 
     result = run_cli(*_args(NAMED_COMMANDS[command], "nosuch"), cwd=ws_alpha)
 
@@ -86,7 +86,7 @@ def test_config_that_does_not_parse_is_one_line_and_nothing_written(
 ) -> None:
     config = ws_alpha / CONFIG
     config.write_text(BROKEN[broken][0])
-    before = snapshot(ws_alpha)
+    before = tree_snapshot(ws_alpha)
     where = re.compile(rf"^multichat: error: {re.escape(str(config.resolve()))}:\d+:\d+: ")
 
     # one broken file goes through every command; the others through two
@@ -104,7 +104,7 @@ def test_config_that_does_not_parse_is_one_line_and_nothing_written(
 def test_providers_as_a_list_is_one_line(ws_alpha: Path) -> None:
     config = ws_alpha / CONFIG
     config.write_text("# mine\nproviders:\n  - alpha\n  - beta\n")
-    before = snapshot(ws_alpha)
+    before = tree_snapshot(ws_alpha)
     where = re.compile(rf"^multichat: error: {re.escape(str(config.resolve()))}:2\b")
 
     for args, result in run_all([list(a) for a in CONFIG_COMMANDS.values()], ws_alpha):

@@ -15,8 +15,7 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import connect, free_port
-from ruamel.yaml import YAML
+from helpers import connect, free_port, set_provider_keys
 
 from multichat.runtime import UNTRUSTED_NOTICE, load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -93,16 +92,6 @@ def save_token(workspace: Path, token: dict[str, Any]) -> None:
     activate_workspace(load_config(workspace / "provider-config.yaml"))
     reset_provider_auth()
     provider_auth(PROVIDER).save_credentials(token)
-
-
-def set_keys(workspace: Path, **values: object) -> None:
-    path = workspace / "provider-config.yaml"
-    yaml = YAML()
-    document = yaml.load(path.read_text(encoding="utf-8"))
-    for key, value in values.items():
-        document["providers"][PROVIDER][key] = value
-    with path.open("w", encoding="utf-8") as handle:
-        yaml.dump(document, handle)
 
 
 def copy_workspace(workspace: Path, tmp_path: Path) -> Path:
@@ -455,7 +444,7 @@ async def test_a_call_rate_limited_every_time_fails_once_and_the_server_keeps_an
 
 async def test_read_only_hides_every_writer(chat_workspace, tmp_path):
     workspace = copy_workspace(chat_workspace, tmp_path)
-    set_keys(workspace, read_only=True)
+    set_provider_keys(workspace, PROVIDER, read_only=True)
     async with connect(workspace) as client:
         names = {tool.name for tool in await client.list_tools()}
         info = await call(client, "provider_info")
@@ -473,7 +462,7 @@ async def test_read_only_hides_every_writer(chat_workspace, tmp_path):
 
 async def test_enabled_tools_serves_only_those_listed(chat_workspace, tmp_path):
     workspace = copy_workspace(chat_workspace, tmp_path)
-    set_keys(workspace, enabled_tools=["search_messages"])
+    set_provider_keys(workspace, PROVIDER, enabled_tools=["search_messages"])
     async with connect(workspace) as client:
         names = {tool.name for tool in await client.list_tools()}
         found = await call(client, "search_messages", query="flamegraph")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from ruamel.yaml import YAML
+from helpers import set_provider_keys
 
 from multichat.runtime.config import load_config
 from multichat.runtime.server import INSTRUCTIONS, build_server
@@ -41,17 +41,6 @@ def peek() -> str:
 
 def config_of(workspace: Path):
     return load_config(workspace / "provider-config.yaml")
-
-
-def set_keys(workspace: Path, provider: str, **values: object) -> None:
-    """Edit one provider's entry with a round-trip YAML dump (comments survive)."""
-    path = workspace / "provider-config.yaml"
-    yaml = YAML()
-    document = yaml.load(path.read_text(encoding="utf-8"))
-    for key, value in values.items():
-        document["providers"][provider][key] = value
-    with path.open("w", encoding="utf-8") as handle:
-        yaml.dump(document, handle)
 
 
 async def tool_names(workspace: Path, providers: list[str] | None = None) -> set[str]:
@@ -123,7 +112,7 @@ async def test_read_only_hides_writing_tools_from_list_and_call(two_providers):
         (two_providers / "src" / "providers" / provider / "tools" / "writing.py").write_text(
             WRITING_TOOLS
         )
-    set_keys(two_providers, "alpha", read_only=True)
+    set_provider_keys(two_providers, "alpha", read_only=True)
     server, report = build_server(config_of(two_providers))
     assert report.failures == []
 
@@ -145,10 +134,10 @@ async def test_filters_belong_to_the_server_not_to_the_provider(two_providers):
     (two_providers / "src" / "providers" / "alpha" / "tools" / "writing.py").write_text(
         WRITING_TOOLS
     )
-    set_keys(two_providers, "alpha", read_only=True)
+    set_provider_keys(two_providers, "alpha", read_only=True)
     assert "alpha_post_message" not in await tool_names(two_providers)
 
-    set_keys(two_providers, "alpha", read_only=False)
+    set_provider_keys(two_providers, "alpha", read_only=False)
     assert "alpha_post_message" in await tool_names(two_providers)
 
 
@@ -156,7 +145,7 @@ async def test_enabled_tools_serves_only_that_subset(two_providers):
     (two_providers / "src" / "providers" / "alpha" / "tools" / "writing.py").write_text(
         WRITING_TOOLS
     )
-    set_keys(two_providers, "alpha", enabled_tools=["provider_info", "post_message"])
+    set_provider_keys(two_providers, "alpha", enabled_tools=["provider_info", "post_message"])
     server, _ = build_server(config_of(two_providers))
 
     async with Client(server) as client:
@@ -176,7 +165,9 @@ async def test_read_only_and_enabled_tools_combine(two_providers):
     (two_providers / "src" / "providers" / "alpha" / "tools" / "writing.py").write_text(
         WRITING_TOOLS
     )
-    set_keys(two_providers, "alpha", read_only=True, enabled_tools=["post_message", "peek"])
+    set_provider_keys(
+        two_providers, "alpha", read_only=True, enabled_tools=["post_message", "peek"]
+    )
 
     names = await tool_names(two_providers)
 
@@ -184,7 +175,7 @@ async def test_read_only_and_enabled_tools_combine(two_providers):
 
 
 async def test_an_empty_enabled_tools_list_serves_nothing_of_that_provider(two_providers):
-    set_keys(two_providers, "alpha", enabled_tools=[])
+    set_provider_keys(two_providers, "alpha", enabled_tools=[])
 
     names = await tool_names(two_providers)
 
@@ -256,7 +247,7 @@ async def test_a_provider_with_other_components_is_served_whole(workspace, add_p
     add_provider("alpha")
     folder = add_provider("beta")
     (folder / "tools" / "direct.py").write_text(DIRECT_COMPONENTS)
-    set_keys(workspace, "beta", read_only=True)
+    set_provider_keys(workspace, "beta", read_only=True)
     server, report = build_server(config_of(workspace))
     assert report.failures == []
     async with Client(server) as client:

@@ -16,20 +16,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from helpers import MULTICHAT, free_port
+from helpers import CHROMIUM, CHROMIUM_ARGS, MULTICHAT, free_port
 
 from multichat.sandbox import SANDBOX_CLIENT_NAME, SandboxServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PROVIDER = "chat"
 SCOPES = ["chat:read", "chat:write", "users:read"]

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MULTICHAT, LinePump, free_port
-from ruamel.yaml import YAML
+from helpers import MULTICHAT, LinePump, clean_env, free_port
 
 PROVIDER = "chat"
 ALL_SCOPES = ["chat:read", "chat:write", "users:read"]
@@ -52,26 +50,6 @@ def sign_in(workspace: Path, sandbox: Any, provider: str = PROVIDER) -> dict[str
     return token
 
 
-def file_tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (bytecode caches aside) and its content."""
-    return {
-        str(path.relative_to(root)): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
-def set_provider_keys(workspace: Path, provider: str = PROVIDER, **values: object) -> None:
-    """Set keys of one provider in ``provider-config.yaml``, keeping the rest of the file."""
-    path = workspace / "provider-config.yaml"
-    yaml = YAML()
-    document = yaml.load(path.read_text(encoding="utf-8"))
-    for key, value in values.items():
-        document["providers"][provider][key] = value
-    with path.open("w", encoding="utf-8") as handle:
-        yaml.dump(document, handle)
-
-
 def chat_snapshot(db: Any) -> list[list[tuple[Any, ...]]]:
     """Everything a chat tool could change in the sandbox: messages, reactions, read markers."""
     return [
@@ -82,13 +60,6 @@ def chat_snapshot(db: Any) -> list[list[tuple[Any, ...]]]:
             "SELECT user_id, channel_id, last_read_seq FROM read_markers ORDER BY 1, 2",
         )
     ]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without the developer's MULTICHAT_* variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
-    env.update(extra)
-    return env
 
 
 class RawStdioSession:

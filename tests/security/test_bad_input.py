@@ -14,12 +14,11 @@ from typing import Any
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import run_cli
+from helpers import file_tree, run_cli
 from security_support import (
     PROVIDER,
     RawStdioSession,
     chat_snapshot,
-    file_tree,
     tool_error_text,
 )
 

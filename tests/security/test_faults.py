@@ -18,12 +18,11 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import connect, free_port
+from helpers import connect, free_port, set_provider_keys
 from security_support import (
     PROVIDER,
     RawStdioSession,
     make_sandbox_workspace,
-    set_provider_keys,
     sign_in,
     tool_error_text,
 )
@@ -107,7 +106,7 @@ async def test_a_platform_slower_than_http_timeout_ends_in_a_timed_out_error(
     chat_workspace, faults, tmp_path
 ):
     workspace = copy_of(chat_workspace, tmp_path)
-    set_provider_keys(workspace, http_timeout=0.25)
+    set_provider_keys(workspace, PROVIDER, http_timeout=0.25)
     set_faults(faults, latency_ms=3000)
     async with connect(workspace) as client:
         message = await failure(client, "search_messages", query="flamegraph")
@@ -124,7 +123,7 @@ async def test_a_platform_slower_than_http_timeout_ends_in_a_timed_out_error(
 async def test_a_refused_connection_ends_in_one_error_naming_it(chat_workspace, tmp_path):
     workspace = copy_of(chat_workspace, tmp_path)
     closed = free_port()  # nothing listens there: connect() is refused at once
-    set_provider_keys(workspace, api_base_url=f"http://127.0.0.1:{closed}/api/v1")
+    set_provider_keys(workspace, PROVIDER, api_base_url=f"http://127.0.0.1:{closed}/api/v1")
     async with connect(workspace) as client:
         message = await failure(client, "get_my_mentions")
         info = await call(client, "provider_info")
@@ -172,7 +171,7 @@ async def test_every_tool_gets_the_default_time_out_and_tool_timeout_overrides_i
     server, _ = build_server(load_config(chat_workspace / "provider-config.yaml"))
     defaults = {tool.name: tool.timeout for tool in await server.list_tools()}
     workspace = copy_of(chat_workspace, tmp_path)
-    set_provider_keys(workspace, tool_timeout=12.5)
+    set_provider_keys(workspace, PROVIDER, tool_timeout=12.5)
     server, _ = build_server(load_config(workspace / "provider-config.yaml"))
     configured = {tool.name: tool.timeout for tool in await server.list_tools()}
 

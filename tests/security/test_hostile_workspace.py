@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers import MULTICHAT, run_cli
-from security_support import file_tree
+from helpers import MULTICHAT, file_tree, run_cli
 
 from multichat.errors import ConfigError
 from multichat.runtime import load_config

@@ -16,9 +16,9 @@ from typing import Any
 import httpx2
 import pytest
 from fastmcp import Client
-from helpers import MULTICHAT, free_port
+from helpers import MULTICHAT, clean_env, free_port, stop_process
 from starlette.types import Message, Receive, Scope, Send
-from test_http_transport import INITIALIZE, MCP_HEADERS, Served, clean_env, stop, wait_listening
+from test_http_transport import INITIALIZE, MCP_HEADERS, Served, wait_listening
 
 from multichat.runtime.http_sessions import SESSIONS_PER_CLIENT, SessionBudget
 
@@ -47,7 +47,7 @@ def served(workspace: Path, add_provider: Any, tmp_path: Path) -> Iterator[Serve
         wait_listening(server)
         yield server
     finally:
-        stop(process)
+        stop_process(process)
 
 
 async def initialize(client: httpx2.AsyncClient, url: str, token: str | None) -> httpx2.Response:

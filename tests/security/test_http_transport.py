@@ -11,7 +11,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
 import secrets
 import socket
 import stat
@@ -30,7 +29,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from fastmcp import Client
-from helpers import MULTICHAT, free_port, run_cli
+from helpers import MULTICHAT, clean_env, free_port, run_cli, stop_process
 from mcp.shared.exceptions import MCPError
 
 DEADLINE = 30.0
@@ -66,12 +65,6 @@ class Served:
         return self.log.read_text(errors="replace")
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MULTICHAT_", "PYTEST_"))}
-    env.update(extra)
-    return env
-
-
 def wait_listening(served: Served) -> None:
     """Until the port accepts a TCP connection; fails if the server exits first."""
     deadline = time.monotonic() + DEADLINE
@@ -82,16 +75,6 @@ def wait_listening(served: Served) -> None:
             return
         time.sleep(0.1)
     pytest.fail(f"server did not listen within {DEADLINE}s:\n{served.output()}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -126,7 +109,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
         yield start
     finally:
         for process in started:
-            stop(process)
+            stop_process(process)
 
 
 @pytest.fixture
@@ -228,7 +211,7 @@ async def test_auth_token_protects_loopback(ws: Path, serve: Callable[..., Serve
     served = serve(ws, "--auth-token", TOKEN, "--log-level", "DEBUG")
     check_bearer_protection(served)
     assert await listed_tools(served, TOKEN) == ["alpha_provider_info", "alpha_whoami"]
-    stop(served.process)
+    stop_process(served.process)
     output = served.output()
     assert "bearer token" in output  # the DEBUG log says how clients authenticate...
     assert TOKEN not in output  # ...never with what
@@ -242,7 +225,7 @@ async def test_token_from_the_environment(ws: Path, serve: Callable[..., Served]
     assert await listed_tools(served, TOKEN) == ["alpha_provider_info", "alpha_whoami"]
     with pytest.raises(MCPError):  # the client's view of the 401
         await listed_tools(served, WRONG_TOKEN)
-    stop(served.process)
+    stop_process(served.process)
     assert TOKEN not in served.output()
     assert WRONG_TOKEN not in served.output()
 
@@ -252,7 +235,7 @@ async def test_allow_unauthenticated_warns_and_serves(
 ) -> None:
     served = serve(ws, "--allow-unauthenticated")
     assert await listed_tools(served, None) == ["alpha_provider_info", "alpha_whoami"]
-    stop(served.process)
+    stop_process(served.process)
     warnings = [line for line in served.output().splitlines() if "WITHOUT AUTHENTICATION" in line]
     assert len(warnings) == 1
     assert warnings[0].startswith("multichat: WARNING:")
@@ -281,7 +264,7 @@ async def test_loopback_without_a_token_requires_the_workspace_token(
     assert post(served, WRONG_TOKEN).status_code == 401
     assert post(served, token).status_code == 200
     assert await listed_tools(served, token) == ["alpha_provider_info", "alpha_whoami"]
-    stop(served.process)
+    stop_process(served.process)
     first = served.output()
     assert first.count(token) == 1  # shown once, when made
     assert f"saved in {path}" in first
@@ -289,7 +272,7 @@ async def test_loopback_without_a_token_requires_the_workspace_token(
     again = serve(ws)
     assert workspace_token(ws) == token  # kept: configured clients keep working
     assert post(again, token).status_code == 200
-    stop(again.process)
+    stop_process(again.process)
     assert token not in again.output()
     assert f"bearer token in {path}" in again.output()
 
@@ -480,7 +463,7 @@ async def test_jwt_verifier_from_the_workspace(ws: Path, serve: Callable[..., Se
             response = post(served, rejected)
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Bearer")
-        stop(served.process)
+        stop_process(served.process)
         assert valid not in served.output()
 
 

@@ -28,7 +28,6 @@ from security_support import (
     PROVIDER,
     LinePump,
     RawStdioSession,
-    clean_env,
     make_sandbox_workspace,
 )
 
@@ -40,24 +39,11 @@ CLIENT_SECRET = "sbx-client-secret-93be7d1f"
 HTTP_TOKEN = "http-bearer-token-5a61c0e2f4b8"
 BOUND = 60.0
 
-SITECUSTOMIZE = """
-import logging, sys
-logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, force=True)
-"""
-
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[SandboxServer]:
     with SandboxServer() as server:
         yield server
-
-
-@pytest.fixture
-def debug_env(tmp_path: Path) -> dict[str, str]:
-    folder = tmp_path / "debug-site"
-    folder.mkdir()
-    (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    return clean_env(PYTHONPATH=str(folder))
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
-from helpers import LinePump, free_port, install_npm_tool
+from helpers import LinePump, free_port, install_npm_tool, stop_process
 
 OIDC_PROVIDER_VERSION = "9.13.3"
 SCRIPT = Path(__file__).parent / "oidc_provider_server.mjs"
@@ -260,15 +260,6 @@ def start_oidc_provider(
         for raw in info["clients"]
     }
     return process, OidcProviderServer(url=url, clients=clients, accounts=info["accounts"])
-
-
-def stop_process(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any
 
 import httpx2
+from helpers import stop_process
 
 SYNAPSE_VERSION = "1.163.2"
 _REQUIREMENT = f"matrix-synapse=={SYNAPSE_VERSION}"
@@ -171,7 +172,7 @@ class SynapseServer:
     def stop(self) -> None:
         """Stop the process by its PID (SIGTERM, then SIGKILL after 10 s) and remove its folder."""
         if self._process is not None:
-            _stop_process(self._process)
+            stop_process(self._process)
             self._process = None
         if self._folder is not None:
             self._folder.cleanup()
@@ -357,15 +358,6 @@ def _answer(response: httpx2.Response) -> dict[str, Any]:
         )
     body: dict[str, Any] = response.json()
     return body
-
-
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def _free_port() -> int:

@@ -17,7 +17,7 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
-from helpers import free_port
+from helpers import CHROMIUM, CHROMIUM_ARGS, free_port
 
 from support.oidc_provider import (
     DEVICE_CODE_GRANT,
@@ -26,15 +26,6 @@ from support.oidc_provider import (
     redirect_params,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WAIT = 30.0
 
 

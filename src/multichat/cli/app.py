@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 import typer
 
 from multichat import __version__
-
-
-@dataclass
-class CliState:
-    """Global options, set by the callback before any command runs."""
-
-    debug: bool = False
-    #: What Ctrl-C prints; a command that writes says its changes were rolled back.
-    interrupted: str = "interrupted"
-    #: Servers stop on Ctrl-C as a matter of course: nothing to report.
-    quiet_interrupt: bool = False
-
-
-state = CliState()
+from multichat.cli.state import state
 
 app = typer.Typer(
     name="multichat",

@@ -1,27 +1,55 @@
-"""``multichat auth NAME``: sign in with OAuth on loopback, or show or remove the token."""
+"""``multichat auth NAME``: sign in the way the provider allows, or show or remove its token.
+
+The provider's ``auth.mode`` picks the way: ``oauth`` serves its sign-in page on 127.0.0.1 and
+opens the browser; ``token`` asks for a token without echo (or reads it from stdin with
+``--with-token``, as ``gh auth login --with-token`` does); ``password`` asks for user and
+password and exchanges them for tokens; ``device`` shows a code to enter on another device.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 import threading
 import webbrowser
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from multichat.cli.options import ConfigOption, open_workspace
+from multichat.errors import UserError
 
 
 def auth(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to sign in to.")],
+    with_token: Annotated[
+        bool,
+        typer.Option(
+            "--with-token", help="Read a token (or API key) from stdin and save it once checked."
+        ),
+    ] = False,
+    zuliprc: Annotated[
+        Path | None,
+        typer.Option(
+            "--zuliprc", metavar="PATH", help="Zulip: sign in with the email and key of a zuliprc."
+        ),
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option("--username", metavar="USER", help="Password sign-in: the user name."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Password sign-in: read it from stdin.")
+    ] = False,
     no_browser: Annotated[
-        bool, typer.Option("--no-browser", help="Print the URL instead of opening a browser.")
+        bool, typer.Option("--no-browser", help="OAuth: print the URL instead of opening it.")
     ] = False,
     timeout: Annotated[
         float,
         typer.Option(
-            "--timeout", min=1, metavar="SECONDS", help="Seconds to wait for the sign-in."
+            "--timeout", min=1, metavar="SECONDS", help="OAuth: seconds to wait for the sign-in."
         ),
     ] = 300.0,
     status: Annotated[
@@ -33,12 +61,14 @@ def auth(
     as_json: Annotated[bool, typer.Option("--json", help="With --status: print JSON.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Sign in to NAME (OAuth 2.0 code flow with PKCE on 127.0.0.1) and store its token."""
+    """Sign in to NAME as its config says (oauth, token, password or device); save the token."""
     from multichat.contract import validate_provider_name
 
     validate_provider_name(name)
+    if as_json and not status:
+        raise UserError("--json goes with --status only")
     workspace = open_workspace(config)
-    workspace.provider(name)
+    settings = workspace.provider(name)
     if status:
         _status(workspace, name, as_json)
         return
@@ -48,7 +78,65 @@ def auth(
         for line in sign_out(workspace, name):
             typer.echo(line)
         return
-    _sign_in(workspace, name, timeout, open_browser=not no_browser)
+    mode = settings.auth.mode
+    if with_token or zuliprc is not None:
+        typer.echo(_token(workspace, name, zuliprc).line())
+    elif mode == "token":
+        typer.echo(_token(workspace, name, None).line())
+    elif mode == "password":
+        typer.echo(_password(workspace, name, username, password_stdin).line())
+    elif mode == "device":
+        typer.echo(_device(workspace, name).line())
+    else:
+        _sign_in(workspace, name, timeout, open_browser=not no_browser)
+
+
+def _token(workspace: Any, name: str, zuliprc: Path | None) -> Any:
+    from multichat.runtime.sign_in import read_zuliprc, sign_in_with_token
+
+    if zuliprc is not None:
+        imported = read_zuliprc(zuliprc)
+        return sign_in_with_token(workspace, name, imported.key, imported.email)
+    if sys.stdin.isatty():
+        token = getpass.getpass(f"Token for {name} (not shown): ")
+    else:
+        token = sys.stdin.readline()
+    try:
+        return sign_in_with_token(workspace, name, token)
+    finally:
+        del token
+
+
+def _password(workspace: Any, name: str, username: str | None, from_stdin: bool) -> Any:
+    from multichat.runtime.sign_in import sign_in_with_password
+
+    if from_stdin or not sys.stdin.isatty():
+        if username is None:
+            raise UserError("give --username USER with the password on stdin")
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        username = username or input(f"User for {name}: ").strip()
+        password = getpass.getpass(f"Password for {username} (not shown): ")
+    if not username or not password:
+        raise UserError(f"{name}: a user name and a password are both needed")
+    try:
+        return sign_in_with_password(workspace, name, username, password)
+    finally:
+        del password
+
+
+def _device(workspace: Any, name: str) -> Any:
+    from multichat.runtime.sign_in import sign_in_with_device
+
+    def show(code: Any) -> None:
+        print(
+            f"To sign in to {name}, open {code.verification_uri} and enter the code "
+            f"{code.user_code} (it expires in {code.expires_in:.0f} s). Waiting...",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return sign_in_with_device(workspace, name, show)
 
 
 def _sign_in(workspace: Any, name: str, timeout: float, *, open_browser: bool) -> None:
@@ -76,29 +164,42 @@ def _sign_in(workspace: Any, name: str, timeout: float, *, open_browser: bool) -
 def _status(workspace: Any, name: str, as_json: bool) -> None:
     from multichat.runtime import provider_auth
     from multichat.runtime.local_signin import who_am_i
+    from multichat.runtime.sign_in import user_summary
 
     report = provider_auth(name).status()
+    report["mode"] = workspace.provider(name).auth.mode
     if report["authenticated"]:
         profile = who_am_i(workspace, name)
         if profile:
-            report["user"] = {
-                key: profile[key]
-                for key in ("sub", "id", "name", "email", "preferred_username")
-                if key in profile
-            }
+            report["user"] = user_summary(profile)
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
-        state = "signed in" if report["authenticated"] else "not signed in"
-        typer.echo(f"{name}: {state}")
-        if report.get("user"):
-            typer.echo(f"  user: {report['user']}")
-        if report["expires_at"]:
-            typer.echo(f"  expires: {report['expires_at']} (in {report['expires_in_seconds']} s)")
-        if report["scopes"]:
-            typer.echo(f"  scopes: {' '.join(report['scopes'])}")
-        typer.echo(f"  token file: {report['token_path']}")
-        if report.get("error"):
-            typer.echo(f"  problem: {report['error']}")
+        for line in status_lines(name, report):
+            typer.echo(line)
     if not report["authenticated"]:
         raise typer.Exit(1)
+
+
+def status_lines(name: str, report: dict[str, Any]) -> list[str]:
+    """``--status`` for people: one field a line, never a Python dict."""
+    state = "signed in" if report["authenticated"] else "not signed in"
+    lines = [f"{name}: {state} (sign-in mode: {report['mode']})"]
+    user = report.get("user") or {}
+    if user:
+        shown = [str(user[key]) for key in ("name", "username", "email") if key in user]
+        ident = next((str(user[key]) for key in ("id", "user_id", "sub") if key in user), "")
+        lines.append(
+            f"  user: {' '.join(shown) or ident}" + (f" ({ident})" if shown and ident else "")
+        )
+    if report.get("expires_at"):
+        lines.append(f"  expires: {report['expires_at']} (in {report['expires_in_seconds']} s)")
+    if report.get("scopes"):
+        lines.append(f"  scopes: {' '.join(report['scopes'])}")
+    if str(report.get("source", "file")).startswith("environment"):
+        lines.append(f"  token: from the {report['source']}")
+    else:
+        lines.append(f"  token file: {report['token_path']}")
+    if report.get("error"):
+        lines.append(f"  problem: {report['error']}")
+    return lines

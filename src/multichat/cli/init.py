@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.app import state
+from multichat.cli.state import state
 
 
 def init(

@@ -7,7 +7,8 @@ import sys
 
 import typer
 
-from multichat.cli.app import app, state
+from multichat.cli.app import app
+from multichat.cli.state import state
 from multichat.errors import MultichatError
 
 EXIT_INTERRUPTED = 130

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
-from multichat.cli.app import state
 from multichat.cli.options import ConfigOption
+from multichat.cli.state import state
 from multichat.errors import UserError
 
 new_app = typer.Typer(help="Generate code into the workspace.", no_args_is_help=True)

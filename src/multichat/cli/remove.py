@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from multichat.cli.app import state
 from multichat.cli.options import ConfigOption
+from multichat.cli.state import state
 from multichat.errors import UserError
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.app import state
 from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.state import state
 
 
 class TransportChoice(StrEnum):

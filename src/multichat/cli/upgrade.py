@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.app import state
 from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.state import state
 
 upgrade_app = typer.Typer(
     help="Bring generated providers up to the installed template, keeping your edits.",

@@ -45,8 +45,14 @@ class OAuthSettings(BaseModel):
 
     #: A public client's id (not a secret), when there is no credentials file.
     client_id: str | None = None
+    #: Where to discover the endpoints (RFC 8414 / OpenID Connect): the issuer, or the
+    #: metadata document's own URL. Endpoints set below win over discovered ones.
+    issuer: str | None = None
+    metadata_url: str | None = None
     authorize_url: str | None = None
     token_url: str | None = None
+    #: RFC 8628's device authorization endpoint, for ``auth.mode: device``.
+    device_authorization_url: str | None = None
     revoke_url: str | None = None
     userinfo_url: str | None = None
     scope_separator: str = " "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from multichat.errors import ConfigError, NotAuthenticated
+from multichat.errors import ConfigError
 from multichat.runtime.config import ProviderConfig, load_config
 from multichat.runtime.platform_client import PlatformClient
 
@@ -53,7 +53,9 @@ async def who_is(provider: str, credentials: Mapping[str, Any] | None = None) ->
         answer = await client.get(url)
     if isinstance(answer, dict) and answer.get("ok") is False:
         reason = str(answer.get("error") or "refused")
-        raise NotAuthenticated(provider, f"the platform refused the token: {reason}")
+        from multichat.runtime.token_access import provider_auth
+
+        raise provider_auth(provider).signed_out(f"the platform refused the token: {reason}")
     if not isinstance(answer, dict):
         return {"profile": answer}
     return answer

@@ -132,7 +132,7 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
         return [f"{provider}: no token to remove ({store.path})"]
     settings = config.provider(provider)
     if settings.oauth and settings.oauth.revoke_url:
-        oauth = resolve_settings(config, provider)
+        oauth = resolve_settings(config, provider, need_authorize=False)
         for key in ("refresh_token", "access_token"):
             if data.get(key):
                 try:

@@ -75,6 +75,7 @@ class OAuthSettingsResolved:
     revoke_url: str | None
     userinfo_url: str | None
     client: ClientCredentials
+    device_authorization_url: str | None = None
 
 
 def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCredentials:
@@ -104,34 +105,53 @@ def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCre
     return ClientCredentials(client_id, str(client_secret) if client_secret else None)
 
 
-def resolve_settings(config: WorkspaceConfig, provider: str) -> OAuthSettingsResolved:
-    """Check the provider's ``oauth:`` block and client; a missing piece is a one-line error."""
+def resolve_settings(
+    config: WorkspaceConfig, provider: str, *, need_authorize: bool = True
+) -> OAuthSettingsResolved:
+    """Check the provider's ``oauth:`` block and client; a missing piece is a one-line error.
+
+    Endpoints left out are discovered from ``oauth.issuer`` or ``oauth.metadata_url``
+    (:mod:`.discovery`). ``need_authorize`` is False for grants without a browser (device,
+    refresh), which need no authorization endpoint.
+    """
     settings = config.provider(provider)
     oauth = settings.oauth or OAuthSettings()
-    authorize_url = _required(config, provider, "authorize_url", oauth.authorize_url)
-    token_url = _required(config, provider, "token_url", oauth.token_url)
+    found: dict[str, Any] = {}
+    if (oauth.issuer or oauth.metadata_url) and not (oauth.authorize_url and oauth.token_url):
+        from multichat.runtime.discovery import discover
+
+        found = discover(provider, oauth.issuer, oauth.metadata_url)
+    authorize_url = oauth.authorize_url or found.get("authorization_endpoint")
+    if need_authorize:
+        authorize_url = _required(config, provider, "authorize_url", authorize_url)
+    token_url = _required(
+        config, provider, "token_url", oauth.token_url or found.get("token_endpoint")
+    )
     port = settings.port or 8000
     redirect_uri = settings.callback_url or f"http://127.0.0.1:{port}/auth/callback"
     return OAuthSettingsResolved(
         provider=provider,
-        authorize_url=authorize_url,
+        authorize_url=authorize_url or "",
         token_url=token_url,
         redirect_uri=redirect_uri,
         scope=oauth.scope_separator.join(settings.scopes),
         pkce=oauth.pkce,
         auth_method=oauth.token_endpoint_auth_method,
         extra_authorize_params=dict(oauth.extra_authorize_params),
-        revoke_url=oauth.revoke_url or None,
-        userinfo_url=oauth.userinfo_url or None,
+        revoke_url=oauth.revoke_url or found.get("revocation_endpoint") or None,
+        userinfo_url=oauth.userinfo_url or found.get("userinfo_endpoint") or None,
         client=load_client_credentials(config, provider),
+        device_authorization_url=(
+            oauth.device_authorization_url or found.get("device_authorization_endpoint") or None
+        ),
     )
 
 
 def _required(config: WorkspaceConfig, provider: str, key: str, value: str | None) -> str:
     if not value:
         raise ConfigError(
-            f"{config.path}: `providers.{provider}.oauth.{key}` is not set; "
-            "copy it from the platform's OAuth documentation"
+            f"{config.path}: `providers.{provider}.oauth.{key}` is not set; copy it from the "
+            "platform's OAuth documentation, or set `oauth.issuer` to discover it"
         )
     return value
 

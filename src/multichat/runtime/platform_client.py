@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import email.utils
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -36,7 +37,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from multichat.errors import ConfigError, MultichatError, NotAuthenticated
+from multichat.errors import ConfigError, MultichatError
 from multichat.runtime.config import DEFAULT_HTTP_TIMEOUT, load_config, provider_settings
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -162,6 +163,8 @@ class PlatformClient:
         self._scheme: Scheme = scheme
         self._retry = retry or RetryPolicy()
         self._limit = asyncio.Semaphore(max_concurrency)
+        if transport is None:
+            transport = _test_transports.get(provider)
         self._http = httpx2.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
@@ -169,6 +172,22 @@ class PlatformClient:
             headers={"Accept": "application/json", "User-Agent": "multichat", **(headers or {})},
         )
         self.attempts_made = 0
+
+    @staticmethod
+    @contextlib.contextmanager
+    def faked(provider: str, transport: httpx2.AsyncBaseTransport) -> Iterator[None]:
+        """For tests: every client of ``provider`` made in the block talks to ``transport``.
+
+        Fake the platform at the HTTP edge (``httpx2.MockTransport(handler)``) and keep the
+        rest of the provider (tools, auth, retries) real.
+        """
+        _test_transports[provider] = transport
+        _shared_clear(provider)
+        try:
+            yield
+        finally:
+            _test_transports.pop(provider, None)
+            _shared_clear(provider)
 
     @classmethod
     def for_provider(
@@ -320,7 +339,11 @@ class PlatformClient:
             raise _Retryable(reason, parse_retry_after(response.headers.get("Retry-After")))
         if response.status_code == 401:
             reason = _error_text(response)
-            raise NotAuthenticated(self.provider, f"the platform rejected the token: {reason}")
+            from multichat.runtime.token_access import provider_auth
+
+            raise provider_auth(self.provider).signed_out(
+                f"the platform rejected the token: {reason}"
+            )
         if response.is_error:
             raise PlatformError(
                 f"{self.provider}: {method} /{path} answered HTTP {response.status_code}: "
@@ -433,6 +456,15 @@ class PlatformClient:
             max_items=max_items,
         ):
             yield item
+
+
+#: Transports that tests put in front of a provider (:meth:`PlatformClient.faked`).
+_test_transports: dict[str, httpx2.AsyncBaseTransport] = {}
+
+
+def _shared_clear(provider: str) -> None:
+    for clients in _shared.values():
+        clients.pop(provider, None)
 
 
 #: The shared client of each provider, per event loop (a pool belongs to one loop).

@@ -178,28 +178,55 @@ class ProviderAuth:
             credentials = Credentials(data)
             if credentials.is_usable():
                 return credentials
-            refreshed = Credentials(self._refresh(str(credentials["refresh_token"])))
+            refreshed = Credentials(self._refresh(credentials))
             store.save(refreshed.to_dict())
         self.token_info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return refreshed
 
-    def _refresh(self, refresh_token: str) -> dict[str, Any]:
-        from multichat.runtime.oauth import refresh, resolve_settings
+    def _refresh(self, credentials: Credentials) -> dict[str, Any]:
+        """New tokens for expired ``credentials``, the way they were obtained.
 
-        settings = resolve_settings(load_config(), self.provider)
+        OAuth and device tokens use the OAuth refresh grant; a password sign-in's tokens go
+        through the provider's ``refresh_credentials`` hook (Matrix's ``/refresh`` is not
+        OAuth). What the refresh does not return (user, mode, username) is kept.
+        """
         logger.info("refreshing the %s token", self.provider)
         self.refresh_count += 1
-        return refresh(settings, refresh_token)
+        config = load_config()
+        if credentials.get("mode") == "password":
+            import anyio
+
+            from multichat.runtime.sign_in import call_hook, provider_hook
+
+            hook = provider_hook(config, self.provider, "refresh_credentials")
+            if hook is None:
+                raise self.signed_out("the token expired and cannot be refreshed")
+            fresh = dict(anyio.run(call_hook, hook, credentials.to_dict()))
+        else:
+            from multichat.runtime.oauth import refresh, resolve_settings
+
+            settings = resolve_settings(config, self.provider, need_authorize=False)
+            fresh = refresh(settings, str(credentials["refresh_token"]))
+        kept = {key: credentials[key] for key in ("mode", "user", "username") if key in credentials}
+        return {**kept, **fresh}
 
     def require_credentials(self) -> Credentials:
         """Usable credentials, or :class:`NotAuthenticated` naming ``multichat auth NAME``."""
         try:
             credentials = self.get_credentials()
         except TokenStoreError as exc:
-            raise NotAuthenticated(self.provider, str(exc)) from None
+            raise self.signed_out(str(exc)) from None
         if credentials is None:
-            raise NotAuthenticated(self.provider)
+            raise self.signed_out("no token yet")
         return credentials
+
+    def signed_out(self, reason: str) -> NotAuthenticated:
+        """The error for a missing or refused token, naming the fix for this sign-in mode."""
+        try:
+            mode: str | None = load_config().provider(self.provider).auth.mode
+        except ConfigError:
+            mode = None
+        return NotAuthenticated(self.provider, reason, mode)
 
     def save_credentials(
         self, credentials: Mapping[str, Any], token_path: str | os.PathLike[str] | None = None

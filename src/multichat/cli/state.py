@@ -1,0 +1,19 @@
+"""What the global options and a command tell the error boundary (a leaf: imports nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class CliState:
+    """Global options, set by the callback before any command runs."""
+
+    debug: bool = False
+    #: What Ctrl-C prints; a command that writes says its changes were rolled back.
+    interrupted: str = "interrupted"
+    #: Servers stop on Ctrl-C as a matter of course: nothing to report.
+    quiet_interrupt: bool = False
+
+
+state = CliState()
