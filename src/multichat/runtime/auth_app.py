@@ -142,7 +142,7 @@ def build_auth_app(provider: str) -> FastAPI:
             return _page("Sign-in did not complete", "the callback has no code parameter", 400)
         try:
             token = await flow().exchange(code, verifier)
-            auth.save_credentials(token)
+            await _check_and_save(provider, token)
         except MultichatError as exc:
             outcome.finish(False, str(exc))
             return _page("Sign-in failed", str(exc), 400)
@@ -151,6 +151,17 @@ def build_auth_app(provider: str) -> FastAPI:
         return _page("Signed in", message, 200)
 
     return app
+
+
+async def _check_and_save(provider: str, token: dict[str, Any]) -> None:
+    """Save the new token, once the who-am-I call accepts it where the provider has one."""
+    from multichat.runtime.sign_in import accept
+
+    settings = load_config().provider(provider)
+    if settings.auth.whoami or (settings.oauth and settings.oauth.userinfo_url):
+        await accept(provider, token, "oauth")
+    else:
+        provider_auth(provider).save_credentials({**token, "mode": "oauth"})
 
 
 def run_auth_server(
