@@ -39,9 +39,73 @@ class Finding:
 def check_workspace(config: WorkspaceConfig) -> list[Finding]:
     """Check every configured provider; one finding per problem, or one ``ok`` line."""
     activate_workspace(config)
-    findings = _unknown_keys(config, None)
+    findings = _versions(config) + _unknown_keys(config, None)
     for name in sorted(config.providers):
         findings.extend(check_provider(config, name))
+    return findings
+
+
+def _versions(config: WorkspaceConfig) -> list[Finding]:
+    """Which multichat serves, and whether the workspace was made for it and requires it."""
+    import sys
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from ruamel.yaml import YAML
+
+    from multichat import __version__
+    from multichat.contract import STATE_DIR
+    from multichat.generator.install_source import DISTRIBUTION
+
+    label = config.path.name
+    findings = [Finding(label, "ok", f"multichat {__version__} in {sys.prefix}")]
+    answers = config.root / STATE_DIR / "workspace.yml"
+    made_by = (
+        (YAML(typ="safe").load(answers.read_text()) or {}).get("_multichat_version")
+        if answers.is_file()
+        else None
+    )
+    if made_by and str(made_by).split(".")[:2] != __version__.split(".")[:2]:
+        findings.append(
+            Finding(
+                label,
+                "warning",
+                f"the workspace was made by multichat {made_by}, this is {__version__}",
+                "`multichat upgrade --all` brings its providers to this template",
+            )
+        )
+    pyproject = config.root / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError):
+            dependencies = []
+        for line in dependencies:
+            try:
+                requirement = Requirement(str(line))
+            except InvalidRequirement:
+                continue
+            if requirement.name == "multichat":
+                findings.append(
+                    Finding(
+                        label,
+                        "error",
+                        "pyproject.toml requires `multichat`, which on PyPI is another project",
+                        f"require `{DISTRIBUTION}` instead (the command stays `multichat`)",
+                    )
+                )
+            elif requirement.name == DISTRIBUTION and not requirement.specifier.contains(
+                __version__, prereleases=True
+            ):
+                findings.append(
+                    Finding(
+                        label,
+                        "warning",
+                        f"pyproject.toml requires {requirement}, but this is {__version__}",
+                        f"widen the range, or `uv lock --upgrade-package {DISTRIBUTION}`",
+                    )
+                )
     return findings
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from helpers import run_cli
 from lifecycle_support import (
     NEW_COMMENT,
@@ -16,6 +17,8 @@ from lifecycle_support import (
     tree_snapshot,
 )
 from ruamel.yaml import YAML
+
+from multichat.generator.template_source import TEMPLATE_ENV, template_digest
 
 PACKAGE = Path("src/providers/alpha")
 BASELINE = Path(".multichat/baseline/alpha")
@@ -68,8 +71,11 @@ def test_upgrade_merges_both_sides_and_marks_conflicts(
     assert not (ws / BASELINE / PACKAGE / "tools/legacy.py").exists()
     assert NEW_COMMENT in (ws / BASELINE / PACKAGE / "mcp_instance.py").read_text()
     answers = YAML(typ="safe").load((ws / ".multichat/providers/alpha.yml").read_text())
-    assert Path(answers["_src_path"]) == current_template
-    assert answers["_src_path"] != str(old_template)
+    assert "_src_path" not in answers  # no machine path in a committed file
+    assert answers["_template_digest"] == template_digest()  # the current template's
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(TEMPLATE_ENV, str(old_template))
+        assert answers["_template_digest"] != template_digest()
     assert {p: v for p, v in tree_snapshot(ws).items() if "beta" in p} == beta_before
 
     # once the user resolves the conflict, a second upgrade has nothing to do

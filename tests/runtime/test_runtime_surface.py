@@ -43,6 +43,7 @@ PUBLIC = [
     "tool_decorator_factory",
     "use_config",
     "who_is",
+    "workspace_server",
 ]
 
 

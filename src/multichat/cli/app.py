@@ -41,7 +41,18 @@ def _global_options(
 
 
 def _register() -> None:
-    from multichat.cli import auth, demo, doctor, init, new, remove, run, sandbox, upgrade
+    from multichat.cli import (
+        auth,
+        demo,
+        doctor,
+        init,
+        install,
+        new,
+        remove,
+        run,
+        sandbox,
+        upgrade,
+    )
 
     app.command("demo")(demo.demo)
     app.command("init")(init.init)
@@ -51,6 +62,7 @@ def _register() -> None:
     app.command("auth")(auth.auth)
     app.command("run")(run.run)
     app.command("doctor")(doctor.doctor)
+    app.command("install")(install.install)
     app.command("sandbox")(sandbox.sandbox)
 
 

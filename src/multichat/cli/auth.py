@@ -67,7 +67,7 @@ def auth(
     validate_provider_name(name)
     if as_json and not status:
         raise UserError("--json goes with --status only")
-    workspace = open_workspace(config)
+    workspace = open_workspace(config, own_environment=True)
     settings = workspace.provider(name)
     if status:
         _status(workspace, name, as_json)

@@ -13,7 +13,7 @@ def doctor(
     """Check each provider (contract files, config keys, token file); exit 1 if one is broken."""
     from multichat.checks import check_workspace
 
-    workspace = open_workspace(config, warn=False)  # doctor lists them among its findings
+    workspace = open_workspace(config, warn=False, own_environment=True)  # doctor lists warnings
     findings = check_workspace(workspace)
     for finding in findings:
         typer.echo(finding.line())

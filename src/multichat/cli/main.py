@@ -30,6 +30,7 @@ def _interrupted() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code: 0 ok, 1 failure, 2 bad input or usage, 130 Ctrl-C."""
+    state.argv = list(sys.argv[1:] if argv is None else argv)
     code = _run(argv)
     if not state.quiet_interrupt:
         # The command is over and has said how it ended: a Ctrl-C from here on, while the

@@ -19,14 +19,23 @@ ConfigOption = Annotated[
 ]
 
 
-def open_workspace(config: Path | None, *, warn: bool = True) -> WorkspaceConfig:
+def open_workspace(
+    config: Path | None, *, warn: bool = True, own_environment: bool = False
+) -> WorkspaceConfig:
     """Load the workspace's configuration and make it the one this process uses.
 
     With ``warn``, keys that look like misspelled settings are named on stderr, one per line.
+    With ``own_environment``, a workspace with an environment of its own (``.venv``) gets the
+    command re-run there (see :mod:`.workspace_env`); this call then does not return.
     """
     from multichat.runtime import load_config, use_config
 
     workspace = load_config(config)
+    if own_environment:
+        from multichat.cli.state import state
+        from multichat.cli.workspace_env import hand_over_to_workspace
+
+        hand_over_to_workspace(workspace.root, state.argv)
     use_config(workspace.path)
     if warn:
         for warning in workspace.warnings:

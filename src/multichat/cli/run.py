@@ -91,5 +91,7 @@ def run(
         allowed_origins=allowed_origin or (),
     )
     serve_workspace(
-        open_workspace(config, warn=False), options, say=lambda line: typer.echo(line, err=True)
+        open_workspace(config, warn=False, own_environment=True),
+        options,
+        say=lambda line: typer.echo(line, err=True),
     )

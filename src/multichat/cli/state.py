@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -14,6 +14,8 @@ class CliState:
     interrupted: str = "interrupted"
     #: Servers stop on Ctrl-C as a matter of course: nothing to report.
     quiet_interrupt: bool = False
+    #: The command line as given (after ``multichat``), to hand over to another environment.
+    argv: list[str] = field(default_factory=list)
 
 
 state = CliState()

@@ -56,6 +56,7 @@ def server_entry(
     providers: Sequence[str] = (),
     env: Sequence[str] = (),
     command: str = "uv",
+    directory: str | None = None,
 ) -> ServerEntry:
     """Build the entry that runs ``workspace``'s server, checking every name on the way.
 
@@ -66,13 +67,16 @@ def server_entry(
         env: ``NAME`` (the client supplies the value) or ``NAME=VALUE`` (written to the file).
         command: The ``uv`` to run; an absolute path helps clients started without the shell's
             PATH (Claude Desktop launched from the macOS Dock, for one).
+        directory: What ``--directory`` says instead of the workspace's absolute path: for a
+            file inside the workspace (``${workspaceFolder}``, ``.``), so that a committed
+            file names no folder of this machine.
 
     Raises:
         InvalidServerEntry: a bad server name, provider name or ``--env`` item.
     """
     workspace = workspace.expanduser().resolve()
     server = validate_server_name(name) if name is not None else default_server_name(workspace)
-    args = ["run", "--directory", str(workspace), "multichat", "run"]
+    args = ["run", "--directory", directory or str(workspace), "multichat", "run"]
     for provider in dict.fromkeys(providers):
         try:
             validate_provider_name(provider)

@@ -9,7 +9,7 @@
         ├── ClientNotInstalled       the client's own folder is missing: is it installed?
         ├── EnvNeedsValue            the client cannot read a variable from the environment
         ├── EntryNotFound            --remove of a server the file does not hold
-        ├── InvalidClientFile        the client's file does not parse or has another shape (exit 1)
+        ├── InvalidClientFile        the client's file does not parse or has another shape
         └── ClientFileChanged        the file changed between planning and writing (exit 1)
 
 Every message is one line and names the file (and line) when there is one; none holds a secret.
@@ -51,10 +51,8 @@ class EntryNotFound(ClientError):
 class InvalidClientFile(ClientError):
     """The client's file does not parse, or its servers key is not a mapping (file left as is).
 
-    The user's own file is broken rather than the command line: a failure (exit 1).
+    Bad input like a broken ``provider-config.yaml``: exit 2.
     """
-
-    exit_code = 1
 
 
 class ClientFileChanged(ClientError):

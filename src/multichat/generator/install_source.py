@@ -1,35 +1,51 @@
-"""How a new workspace should install multichat: the requirement and where it comes from.
+"""How a new workspace installs multichat: the requirement, and a source only for development.
 
-A package of the same name on PyPI is not this project, so a workspace points
-``[tool.uv.sources]`` at what the running multichat was installed from: its checkout (an
-editable install) or the wheel file it was installed from. Only an install whose origin is
-unknown leaves the workspace to the package index, and the workspace's pyproject says so.
+The distribution is ``multichat-mcp`` (PyPI's ``multichat`` is another project); a workspace
+requires it with a range from this release (``>=0.2.0,<0.3``), which any machine resolves from
+the package index. Only a multichat running from a source checkout (an editable install) adds
+a source, as a path relative to the workspace, so that a developer's workspace follows their
+checkout; no absolute path of this machine is ever written into the workspace.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from multichat import __version__
 
+DISTRIBUTION = "multichat-mcp"
 
-def install_source() -> tuple[str, str]:
-    """``(requirement, local_path)``: a checkout folder or a wheel file, or ``""`` if unknown."""
-    requirement = f"multichat>={__version__}"
+
+def requirement() -> str:
+    """``multichat-mcp>=X.Y.Z,<X.(Y+1)``: this release and its compatible updates."""
+    major, minor = (int(part) for part in __version__.split(".")[:2])
+    return f"{DISTRIBUTION}>={__version__},<{major}.{minor + 1}"
+
+
+def checkout() -> Path | None:
+    """The source checkout this multichat runs from (an editable install), if it does."""
     try:
-        direct_url = distribution("multichat").read_text("direct_url.json")
+        direct_url = distribution(DISTRIBUTION).read_text("direct_url.json")
     except PackageNotFoundError:
-        return requirement, ""
+        return None
     if not direct_url:
-        return requirement, ""
+        return None
     info = json.loads(direct_url)
     url = urlparse(str(info.get("url", "")))
-    if url.scheme != "file":
-        return requirement, ""
+    editable = bool((info.get("dir_info") or {}).get("editable"))
     path = Path(unquote(url.path))
-    if (path / "pyproject.toml").is_file() or (path.suffix == ".whl" and path.is_file()):
-        return requirement, str(path)
-    return requirement, ""
+    if url.scheme == "file" and editable and (path / "pyproject.toml").is_file():
+        return path
+    return None
+
+
+def install_source(workspace: Path) -> tuple[str, str]:
+    """``(requirement, source)``: the source is a checkout's path relative to ``workspace``."""
+    source = checkout()
+    if source is None:
+        return requirement(), ""
+    return requirement(), os.path.relpath(source, workspace.resolve())

@@ -108,7 +108,12 @@ def render(
 
 
 def _record_source(rendered: Path) -> None:
-    """Point the answers file at the real template (not the scratch copy) and our version."""
+    """Record what rendered the answers file: multichat's version and the template's digest.
+
+    Copier writes the template's path (``_src_path``): a scratch folder, or this machine's
+    install, which a teammate's clone does not have. ``upgrade`` renders the installed
+    template, so the version and digest are what it needs, and nothing names a machine.
+    """
     from ruamel.yaml import YAML
 
     from multichat import __version__
@@ -116,10 +121,24 @@ def _record_source(rendered: Path) -> None:
     for answers_file in (rendered / STATE_DIR).rglob("*.yml"):
         yaml = YAML(typ="rt")
         answers = yaml.load(answers_file.read_text(encoding="utf-8")) or {}
-        answers["_src_path"] = str(template_root())
+        answers.pop("_src_path", None)
         answers["_multichat_version"] = __version__
+        answers["_template_digest"] = template_digest()
         with answers_file.open("w", encoding="utf-8") as handle:
             yaml.dump(answers, handle)
+
+
+def template_digest() -> str:
+    """A short digest of the installed template's files (what a render came from)."""
+    import hashlib
+
+    root = template_root()
+    digest = hashlib.sha256((root / "copier.yml").read_bytes())
+    for path in sorted((root / "template").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _first_line(exc: BaseException) -> str:

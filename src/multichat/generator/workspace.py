@@ -49,7 +49,7 @@ def create_workspace(
         raise UserError(
             f"invalid workspace name {name!r}: use letters, digits, dots, dashes and underscores"
         )
-    requirement, source = install_source()
+    requirement, source = install_source(folder)
     answers = {
         "workspace_name": default_workspace_name(folder),
         "multichat_requirement": requirement,

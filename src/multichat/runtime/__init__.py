@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from multichat.runtime.provider_info import describe_provider
     from multichat.runtime.registry import ToolDecorator, tool_decorator_factory
     from multichat.runtime.server import build_server, run_server
+    from multichat.runtime.serving import workspace_server
     from multichat.runtime.token_access import ProviderAuth, provider_auth
     from multichat.runtime.untrusted import NOTICE as UNTRUSTED_NOTICE
     from multichat.runtime.untrusted import mark_untrusted
@@ -67,6 +68,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "tool_decorator_factory": ("multichat.runtime.registry", "tool_decorator_factory"),
     "build_server": ("multichat.runtime.server", "build_server"),
     "run_server": ("multichat.runtime.server", "run_server"),
+    "workspace_server": ("multichat.runtime.serving", "workspace_server"),
     "UNTRUSTED_NOTICE": ("multichat.runtime.untrusted", "NOTICE"),
     "mark_untrusted": ("multichat.runtime.untrusted", "mark_untrusted"),
 }
@@ -120,4 +122,5 @@ __all__ = [
     "tool_decorator_factory",
     "use_config",
     "who_is",
+    "workspace_server",
 ]

@@ -29,6 +29,7 @@ from multichat.runtime.addresses import is_loopback
 from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
 CONFIG_ENV = "MULTICHAT_CONFIG"
+TOKEN_DIR_ENV = "MULTICHAT_TOKEN_DIR"  # noqa: S105 - a variable's name
 
 AuthMethod = Literal["client_secret_post", "client_secret_basic", "none"]
 
@@ -243,7 +244,15 @@ class WorkspaceConfig:
         return self.root / package_dir(name)
 
     def token_path(self, name: str) -> Path:
-        """Where the provider's token lives: its ``token_path`` or ``<package>/token.json``."""
+        """Where the provider's token lives: its ``token_path`` or ``<package>/token.json``.
+
+        ``MULTICHAT_TOKEN_DIR`` puts every token in one folder instead (``NAME.json``): a
+        container keeps them on a volume, apart from the code.
+        """
+        folder = os.environ.get(TOKEN_DIR_ENV)
+        if folder:
+            self.provider(name)
+            return Path(folder).expanduser() / f"{name}.json"
         configured = self.provider(name).token_path
         return self.resolve(configured) if configured else self.provider_dir(name) / TOKEN_FILENAME
 

@@ -7,12 +7,19 @@ failed and settings that look misspelled on stderr, and runs it.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from multichat.errors import MultichatError, UserError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.server import Transport, build_server, run_server
+
+if TYPE_CHECKING:
+    from fastmcp import FastMCP
 
 
 @dataclass(frozen=True)
@@ -80,3 +87,20 @@ def serve_workspace(
     if notice:
         say(notice)
     run_server(server, options.transport, options.host, options.port, protection=protection)
+
+
+def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[Any]:
+    """The workspace's server, built as ``multichat run`` builds it, for other MCP tools.
+
+    ``anchor`` is a file of the workspace (``src/server.py`` passes its ``__file__``): the
+    configuration is found from its folder up. FastMCP's CLI (``fastmcp inspect``, ``dev``,
+    ``install``) calls this through the workspace's ``fastmcp.json``.
+    """
+    from multichat.runtime.config import find_config, load_config
+
+    start = Path(anchor).resolve().parent if anchor is not None else None
+    config = load_config(find_config(start))
+    server, report = build_server(config)
+    for failure in report.failures:
+        sys.stderr.write(f"multichat: skipped provider {failure.name}: {failure.reason}\n")
+    return server

@@ -1,0 +1,101 @@
+"""``multichat install CLIENT``: add this workspace's MCP server to an MCP client's settings.
+
+The client's file keeps every other byte; ``--dry-run`` shows the change, ``--remove`` takes
+the entry out again. Files that live in the workspace (Claude Code's ``.mcp.json``, Cursor's
+and VS Code's) name the workspace by a relative path or the client's own variable, so a
+committed file names no folder of this machine.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from multichat.cli.options import ConfigOption, open_workspace
+
+#: How a client whose file sits in the workspace names the workspace in ``--directory``.
+PROJECT_DIRECTORY = {
+    # Claude Code starts a project's servers in the project folder (its .mcp.json's folder).
+    "claude-code": ".",
+    # VS Code and Cursor expand ${workspaceFolder} in their mcp.json
+    # (code.visualstudio.com/docs/copilot/reference/mcp-configuration, cursor.com/docs).
+    "cursor": "${workspaceFolder}",
+    "vscode": "${workspaceFolder}",
+}
+
+
+def install(
+    client: Annotated[
+        str,
+        typer.Argument(
+            metavar="CLIENT",
+            help="claude-desktop, claude-code, cursor, vscode, gemini-cli, goose, or mcp-json "
+            "(prints the entry).",
+        ),
+    ],
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", metavar="NAME", help="Serve only this provider."),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The server's name in the client.")
+    ] = None,
+    env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--env",
+            metavar="VAR[=VALUE]",
+            help="Pass a variable to the server (e.g. MULTICHAT_SLACK_TOKEN); without a value "
+            "the client supplies it. Repeatable.",
+        ),
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Take the entry out.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the change; write nothing.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Add (or --remove) this workspace's server in an MCP client's settings file."""
+    from multichat.clients import apply, plan_install, server_entry
+    from multichat.clients.registry import get_client
+    from multichat.contract import validate_provider_name
+
+    spec = get_client(client)
+    workspace = open_workspace(config)
+    for wanted in provider or []:
+        workspace.provider(validate_provider_name(wanted))
+    in_workspace = spec.project_file
+    entry = server_entry(
+        workspace.root,
+        name=name,
+        providers=provider or (),
+        env=env or (),
+        command="uv" if in_workspace else (shutil.which("uv") or "uv"),
+        directory=PROJECT_DIRECTORY.get(client) if in_workspace else None,
+    )
+    change = plan_install(
+        client,
+        entry,
+        home=Path.home(),
+        cwd=workspace.root,
+        platform=sys.platform,
+        remove=remove,
+        environ=dict(os.environ),
+    )
+    for warning in change.warnings:
+        typer.echo(f"multichat: warning: {warning}", err=True)
+    if change.path is None:
+        typer.echo(change.new_text, nl=not change.new_text.endswith("\n"))
+        return
+    typer.echo(change.description)
+    if dry_run:
+        if change.diff:
+            typer.echo(change.diff, nl=False)
+        typer.echo("(dry run: nothing was written)")
+        return
+    apply(change)
