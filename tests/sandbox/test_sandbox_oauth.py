@@ -362,7 +362,7 @@ def test_revocation(client: httpx2.Client):
 
 def test_token_errors_follow_rfc_6749(client: httpx2.Client):
     unsupported = client.post(
-        "/oauth/token", data={"grant_type": "password", "client_id": SANDBOX_CLIENT_ID}
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": SANDBOX_CLIENT_ID}
     )
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_grant_type"
