@@ -27,7 +27,7 @@ input[type=text], input[type=password], select { font-size: 1em; padding: .4em; 
        box-sizing: border-box; border: 1px solid #8d8d8d; border-radius: 4px; }
 fieldset { border: 0; padding: 0; margin: .8em 0; } fieldset label { font-weight: normal; }
 .error { color: #b00020; } code { font-size: 1.05em; word-break: break-all; }
-.code { font-size: 1.6em; letter-spacing: .1em; font-weight: 600; }
+.code { font-size: 1.6em; letter-spacing: .1em; font-weight: 600; white-space: nowrap; }
 """
 
 # The page must not be framed (clickjacking) nor cached (it carries a CSRF token).
