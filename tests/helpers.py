@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +259,67 @@ async def connect(workspace: Path) -> AsyncIterator[Any]:
     assert report.failures == []
     async with Client(server) as client:
         yield client
+
+
+# Debian's chromium (``.ci/run`` installs it); Playwright never downloads a browser here.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+class HtmlForm(HTMLParser):
+    """The first form of a page as a browser would send it: action, method, fields, buttons.
+
+    ``fields`` holds hidden, text and password inputs, checked checkboxes (``checked`` lists
+    every value per name) and selected options; ``buttons`` maps a button's id to its value.
+    """
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.action = ""
+        self.method = "get"
+        self.fields: dict[str, str] = {}
+        self.checked: dict[str, list[str]] = {}
+        self.buttons: dict[str, str] = {}
+        self._forms = 0
+        self._select: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self._forms += 1
+            if self._forms == 1:
+                self.action, self.method = attr.get("action", ""), attr.get("method", "get")
+        if self._forms != 1:
+            return
+        kind = attr.get("type", "text")
+        if tag == "input" and kind in ("hidden", "text", "password"):
+            self.fields[attr["name"]] = attr.get("value", "")
+        elif tag == "input" and kind == "checkbox" and "checked" in attr:
+            self.checked.setdefault(attr["name"], []).append(attr["value"])
+        elif tag == "select":
+            self._select = attr["name"]
+            self.fields.setdefault(self._select, "")
+        elif tag == "option" and self._select and "selected" in attr:
+            self.fields[self._select] = attr["value"]
+        elif tag == "button":
+            self.buttons[attr.get("id", "")] = attr.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+
+    def data(self, **changes: str) -> dict[str, str | list[str]]:
+        """The fields a browser would post (a list for a repeated name), with ``changes``."""
+        data: dict[str, str | list[str]] = {**self.fields}
+        for name, values in self.checked.items():
+            data[name] = list(values)
+        return {**data, **changes}

@@ -1,8 +1,8 @@
 """The sandbox's consent page in real headless Chromium, driven by Playwright for Python.
 
 ``multichat auth`` runs as a subprocess and prints its sign-in URL; Chromium opens it, lands
-on the sandbox's consent page and clicks Allow or Deny. Chromium is Debian's ``/usr/bin/chromium``
-(``.ci/run`` installs it); Playwright never downloads a browser here.
+on the sandbox's consent page and clicks Allow or Deny. The ``browser`` and ``page`` fixtures
+(Debian's Chromium, never a downloaded one) are in ``tests/sandbox/conftest.py``.
 """
 
 from __future__ import annotations
@@ -24,35 +24,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PROVIDER = "chat"
 SCOPES = ["chat:read", "chat:write", "users:read"]
 WAIT = 30.0
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium package "
-            "(`apt-get install -y chromium`, as .ci/run does) to run the consent-page tests"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    context.set_default_timeout(WAIT * 1000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx2
 
+from multichat.sandbox import SANDBOX_PASSWORDS, SANDBOX_PERSONAL_TOKENS
+
 MULTICHAT = str(Path(sys.executable).parent / "multichat")
 
 
@@ -32,7 +34,10 @@ def test_the_sandbox_command_serves_and_prints_how_to_connect(tmp_path: Path):
     db = tmp_path / "sandbox.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MULTICHAT_")}
     process = subprocess.Popen(
-        [MULTICHAT, "sandbox", "--port", str(port), "--db", str(db), "--token-ttl", "5"],
+        [
+            *(MULTICHAT, "sandbox", "--port", str(port), "--db", str(db), "--token-ttl", "5"),
+            *("--device-code-ttl", "30", "--device-interval", "0"),
+        ],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -52,10 +57,19 @@ def test_the_sandbox_command_serves_and_prints_how_to_connect(tmp_path: Path):
         assert f"{url}/oauth/token" in text
         assert f"{url}/api/v1" in text
         assert "multichat-sandbox" in text
+        assert f"token page:     {url}/settings/tokens" in text
+        assert f"device page:    {url}/device" in text
+        assert f"{url}/oauth/device_authorization" in text
+        assert f"ada / {SANDBOX_PASSWORDS['ada']}" in text
+        assert SANDBOX_PERSONAL_TOKENS["ada"] in text
         admin_token = text.split("admin token:", 1)[1].split()[0]
 
         index = httpx2.get(f"{url}/", timeout=10).json()
         assert index["token_url"] == f"{url}/oauth/token"
+        flow = httpx2.post(
+            f"{url}/oauth/device_authorization", data={"client_id": "multichat-sandbox"}, timeout=10
+        ).json()
+        assert (flow["expires_in"], flow["interval"]) == (30, 0)
         faults = httpx2.get(
             f"{url}/admin/faults", headers={"X-Sandbox-Admin": admin_token}, timeout=10
         )

@@ -6,11 +6,11 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterator
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
+from helpers import HtmlForm
 
 from multichat.sandbox import SANDBOX_CLIENT_ID, SandboxServer, register_client
 
@@ -22,25 +22,6 @@ ALL = "chat:read chat:write users:read"
 def client(sandbox: SandboxServer) -> Iterator[httpx2.Client]:
     with httpx2.Client(base_url=sandbox.url, timeout=10) as http:
         yield http
-
-
-class _Form(HTMLParser):
-    """The consent page's form: its action, hidden fields and buttons."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.buttons: dict[str, str] = {}
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {key: value or "" for key, value in attrs}
-        if tag == "form":
-            self.action = attr["action"]
-        elif tag == "input" and attr.get("type") == "hidden":
-            self.fields[attr["name"]] = attr["value"]
-        elif tag == "button":
-            self.buttons[attr["id"]] = attr["value"]
 
 
 def pkce() -> tuple[str, str]:
@@ -63,19 +44,17 @@ def authorize_params(challenge: str | None, **changes: str | None) -> dict[str, 
     return {key: value for key, value in params.items() if value is not None}
 
 
-def consent_form(client: httpx2.Client, params: dict[str, str]) -> _Form:
+def consent_form(client: httpx2.Client, params: dict[str, str]) -> HtmlForm:
     page = client.get("/oauth/authorize", params=params)
     assert page.status_code == 200, page.text
-    form = _Form()
-    form.feed(page.text)
-    return form
+    return HtmlForm(page.text)
 
 
 def query(location: str) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
-def submit(client: httpx2.Client, form: _Form, decision: str = "allow") -> httpx2.Response:
+def submit(client: httpx2.Client, form: HtmlForm, decision: str = "allow") -> httpx2.Response:
     return client.post(form.action, data={**form.fields, "decision": decision})
 
 
@@ -135,8 +114,7 @@ def test_code_flow_with_pkce_through_the_consent_form(client: httpx2.Client):
     assert '<form method="post" action="/oauth/authorize">' in page.text
     assert '<button name="decision" value="allow" id="allow">Allow</button>' in page.text
     assert '<button name="decision" value="deny" id="deny">Deny</button>' in page.text
-    form = _Form()
-    form.feed(page.text)
+    form = HtmlForm(page.text)
     assert form.buttons == {"allow": "allow", "deny": "deny"}
     assert form.fields["client_id"] == SANDBOX_CLIENT_ID
     assert form.fields["code_challenge"] == challenge
@@ -362,7 +340,7 @@ def test_revocation(client: httpx2.Client):
 
 def test_token_errors_follow_rfc_6749(client: httpx2.Client):
     unsupported = client.post(
-        "/oauth/token", data={"grant_type": "password", "client_id": SANDBOX_CLIENT_ID}
+        "/oauth/token", data={"grant_type": "client_credentials", "client_id": SANDBOX_CLIENT_ID}
     )
     assert unsupported.status_code == 400
     assert unsupported.json()["error"] == "unsupported_grant_type"

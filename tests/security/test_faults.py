@@ -155,7 +155,7 @@ async def test_a_token_revoked_mid_session_names_the_command_that_fixes_it(
     assert len(before["channels"]) == 7
     assert message == (
         f"{PROVIDER} is not authenticated (the platform rejected the token: the access token "
-        f"is invalid, expired or revoked): run `multichat auth {PROVIDER}`"
+        f"was revoked; sign in again): run `multichat auth {PROVIDER}`"
     )
     assert "401" in again or "not authenticated" in again
     assert info["provider"] == PROVIDER

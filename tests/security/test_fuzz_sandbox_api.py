@@ -13,6 +13,7 @@ the fuzzer cannot switch on the fault injector whose whole point is to answer 5x
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta, timezone
@@ -25,7 +26,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from multichat.sandbox import SANDBOX_CLIENT_ID, SANDBOX_REDIRECT_URI, create_app, issue_tokens
+from multichat.sandbox import (
+    SANDBOX_CLIENT_ID,
+    SANDBOX_PASSWORDS,
+    SANDBOX_REDIRECT_URI,
+    create_app,
+    issue_tokens,
+)
+from multichat.sandbox.device_store import DEVICE_CODE_GRANT, decide, start_device_authorization
+from multichat.sandbox.oauth_store import get_client
 from multichat.sandbox.pagination import encode_cursor
 from multichat.sandbox.scopes import ALL_SCOPES
 
@@ -74,12 +83,27 @@ def _hostile_query(context: Any, query: dict[str, Any] | None) -> Any:
     return st.one_of(choices)
 
 
+def _device_codes(app: Any) -> tuple[list[str], list[str]]:
+    """Device and user codes of live device requests: one pending, one allowed, one denied."""
+    db, client = app.state.db, get_client(app.state.db, SANDBOX_CLIENT_ID)
+    pairs = [
+        start_device_authorization(db, client, list(ALL_SCOPES), ttl=3600, interval=5)
+        for _ in range(3)
+    ]
+    for (device_code, _), allow in zip(pairs[1:], (True, False), strict=True):
+        digest = hashlib.sha256(device_code.encode()).hexdigest()
+        decide(db, digest, "U01", allow=allow)
+    return [device for device, _ in pairs], [user for _, user in pairs]
+
+
 def _known_values(app: Any, container: str) -> Callable[[Any, Any], Any]:
     """A hook that sometimes puts values that exist into a container, to get past 404s and 400s.
 
-    Ids from the seeded database; the sandbox's own client, redirect URI and a PKCE challenge.
+    Ids from the seeded database; the sandbox's own client, redirect URI and a PKCE challenge;
+    seeded usernames and passwords; live device and user codes.
     """
     db = app.state.db
+    device_codes, user_codes = _device_codes(app)
     messages = st.sampled_from([f"M{row[0]}" for row in db.query("SELECT seq FROM messages")])
     known = {
         "channel_id": st.sampled_from([row[0] for row in db.query("SELECT id FROM channels")]),
@@ -91,8 +115,16 @@ def _known_values(app: Any, container: str) -> Callable[[Any, Any], Any]:
         "response_type": st.just("code"),
         "code_challenge_method": st.just("S256"),
         "code_challenge": st.from_regex(r"\A[A-Za-z0-9_-]{43}\Z"),
-        "grant_type": st.sampled_from(["authorization_code", "refresh_token"]),
+        "grant_type": st.sampled_from(
+            ["authorization_code", "refresh_token", "password", DEVICE_CODE_GRANT]
+        ),
         "decision": st.sampled_from(["allow", "deny"]),
+        "username": st.sampled_from(["ada", "grace", "nobody"]),
+        "password": st.sampled_from([*SANDBOX_PASSWORDS.values(), "wrong"]),
+        "scope": st.sampled_from(["chat:read", " ".join(ALL_SCOPES), "admin:all"]),
+        "expires_in": st.sampled_from(["", "3600", "0", "99999999999999999999"]),
+        "device_code": st.sampled_from(device_codes),
+        "user_code": st.sampled_from([*user_codes, *(code.lower() for code in user_codes)]),
     }
 
     def hook(context: Any, value: Any) -> Any:

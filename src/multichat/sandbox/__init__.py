@@ -9,6 +9,7 @@ from multichat.sandbox.db import Database
 from multichat.sandbox.faults import Faults, get_faults, set_faults
 from multichat.sandbox.oauth_store import issue_tokens, register_client
 from multichat.sandbox.seed import create_channel, seed_channel, seed_database
+from multichat.sandbox.seed_data import SANDBOX_PASSWORDS, SANDBOX_PERSONAL_TOKENS
 from multichat.sandbox.server import SandboxServer
 from multichat.sandbox.settings import (
     SANDBOX_CLIENT_ID,
@@ -20,6 +21,8 @@ from multichat.sandbox.settings import (
 __all__ = [
     "SANDBOX_CLIENT_ID",
     "SANDBOX_CLIENT_NAME",
+    "SANDBOX_PASSWORDS",
+    "SANDBOX_PERSONAL_TOKENS",
     "SANDBOX_REDIRECT_URI",
     "SANDBOX_USERNAME",
     "Database",

@@ -10,10 +10,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from multichat.sandbox.errors import ApiError
-from multichat.sandbox.oauth_store import verify_access_token
+from multichat.sandbox.oauth_store import token_problem, verify_access_token
 from multichat.sandbox.settings import db_of
 
-bearer = HTTPBearer(auto_error=False, description="An access token from /oauth/token.")
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from /oauth/token, or a personal access token from "
+    "/settings/tokens.",
+)
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def authenticate(
         raise ApiError(
             401,
             "unauthorized",
-            "the access token is invalid, expired or revoked",
+            token_problem(db_of(request), credentials.credentials),
             {"WWW-Authenticate": 'Bearer realm="sandbox", error="invalid_token"'},
         )
     return Principal(grant.user_id, grant.client_id, grant.scopes)

@@ -17,11 +17,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from multichat import __version__
-from multichat.sandbox import admin, chat_api, oauth_server
+from multichat.sandbox import admin, chat_api, device_page, oauth_server, token_page
+from multichat.sandbox.accounts import seed_passwords
 from multichat.sandbox.db import Database
 from multichat.sandbox.errors import ApiError, OAuthError
 from multichat.sandbox.faults import Faults, install_faults
 from multichat.sandbox.oauth_store import register_client
+from multichat.sandbox.personal_tokens import seed_personal_tokens
 from multichat.sandbox.scopes import ALL_SCOPES
 from multichat.sandbox.seed import seed_database
 from multichat.sandbox.settings import (
@@ -92,8 +94,13 @@ def create_app(
     faults: Faults | None = None,
     code_ttl: float = 60,
     admin_token: str | None = None,
+    device_code_ttl: float = 600,
+    device_interval: int = 5,
 ) -> FastAPI:
     """The sandbox platform: OAuth server at ``/oauth``, chat API at ``/api/v1``, ``/admin``.
+
+    People sign in with the seeded passwords (``SANDBOX_PASSWORDS``) on ``/settings/tokens``
+    (personal access tokens) and ``/device`` (the device flow's verification page).
 
     Args:
         db_path: SQLite file to use (created if missing); None for a temporary one that is
@@ -104,6 +111,8 @@ def create_app(
         faults: fault knobs to start with (default: all off).
         code_ttl: lifetime of authorization codes in seconds.
         admin_token: the ``X-Sandbox-Admin`` token of ``/admin``; None picks a random one.
+        device_code_ttl: lifetime of device codes in seconds.
+        device_interval: seconds a device must wait between polls (0: no wait).
     """
     app = FastAPI(
         title="multichat sandbox",
@@ -117,23 +126,37 @@ def create_app(
     else:
         db = Database(Path(db_path))
     seed_database(db, messages=seed)
+    seed_passwords(db)
+    seed_personal_tokens(db)
     register_client(
         db, SANDBOX_CLIENT_ID, SANDBOX_CLIENT_NAME, [SANDBOX_REDIRECT_URI], scopes=ALL_SCOPES
     )
     app.state.db = db
     app.state.db_path = db.path
-    app.state.settings = SandboxSettings(token_ttl=token_ttl, code_ttl=code_ttl)
+    app.state.settings = SandboxSettings(
+        token_ttl=token_ttl,
+        code_ttl=code_ttl,
+        device_code_ttl=device_code_ttl,
+        device_interval=device_interval,
+    )
     app.state.admin_token = admin_token or secrets.token_urlsafe(24)
     app.state.token_requests = collections.Counter()
     install_faults(app, faults)
     _install_error_handlers(app)
     app.include_router(oauth_server.router)
     app.include_router(chat_api.router)
+    app.include_router(token_page.router)
+    app.include_router(device_page.router)
     app.include_router(admin.router)
 
     @app.get("/.well-known/oauth-authorization-server", tags=["oauth"])
     def authorization_server_metadata(request: Request) -> dict[str, Any]:
         """RFC 8414 metadata: where the endpoints are and what they support."""
+        return oauth_server.metadata(str(request.base_url).rstrip("/"))
+
+    @app.get("/.well-known/openid-configuration", tags=["oauth"])
+    def openid_configuration(request: Request) -> dict[str, Any]:
+        """The same metadata where OpenID discovery looks for it (RFC 8414 §5; no ID tokens)."""
         return oauth_server.metadata(str(request.base_url).rstrip("/"))
 
     @app.get("/", tags=["meta"])
@@ -146,8 +169,12 @@ def create_app(
             "redirect_uri": SANDBOX_REDIRECT_URI,
             "authorize_url": f"{base}/oauth/authorize",
             "token_url": f"{base}/oauth/token",
+            "device_authorization_url": f"{base}/oauth/device_authorization",
             "revoke_url": f"{base}/oauth/revoke",
             "userinfo_url": f"{base}/oauth/userinfo",
+            "device_url": f"{base}/device",
+            "personal_tokens_url": f"{base}/settings/tokens",
+            "metadata_url": f"{base}/.well-known/oauth-authorization-server",
             "api_base_url": f"{base}/api/v1",
             "openapi_url": f"{base}/openapi.json",
         }

@@ -119,6 +119,40 @@ CREATE TABLE IF NOT EXISTS oauth_tokens (
     revoked INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS oauth_tokens_by_grant ON oauth_tokens(grant_id);
+CREATE INDEX IF NOT EXISTS oauth_tokens_by_user ON oauth_tokens(user_id);
+CREATE TABLE IF NOT EXISTS user_passwords (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    password_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS personal_tokens (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    note TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS personal_tokens_by_user ON personal_tokens(user_id);
+CREATE TABLE IF NOT EXISTS device_codes (
+    device_hash TEXT PRIMARY KEY,
+    user_code_hash TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    user_id TEXT,
+    poll_interval INTEGER NOT NULL,
+    last_poll_at REAL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS form_tokens (
+    csrf_hash TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    data TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
 """
 
 

@@ -1,22 +1,24 @@
-"""The OAuth 2.0 authorization server: consent page, token, revocation and userinfo endpoints.
+"""The OAuth 2.0 authorization server: consent page, token, device, revocation and userinfo.
 
-Authorization code with PKCE S256 only; codes are single use; refresh tokens rotate. Requests
-that cannot be trusted (unknown client, unregistered redirect URI, no PKCE) get an error page,
-never a redirect.
+Grants: authorization code with PKCE S256 only (codes are single use), refresh token (tokens
+rotate), resource owner password (RFC 6749 §4.3) and device code (RFC 8628, with ``/device``
+as the verification page). Authorization requests that cannot be trusted (unknown client,
+unregistered redirect URI, no PKCE) get an error page, never a redirect.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from multichat.sandbox import oauth_store, schemas
+from multichat.sandbox import device_store, oauth_store, schemas
 from multichat.sandbox.consent import consent_page, error_page
 from multichat.sandbox.errors import ConsentError, OAuthError
+from multichat.sandbox.forms import Form, form_schema
 from multichat.sandbox.scopes import ALL_SCOPES, format_scopes, parse_scopes
 from multichat.sandbox.settings import db_of, settings_of
 
@@ -33,29 +35,6 @@ _AUTHORIZE_FIELDS = (
     "code_challenge_method",
     "login_hint",
 )
-
-
-def _form_schema(*fields: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    properties = {name: {"type": "string"} for name in fields}
-    schema = {"type": "object", "properties": properties, "required": list(required)}
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/x-www-form-urlencoded": {"schema": schema}},
-        }
-    }
-
-
-async def form_fields(request: Request) -> dict[str, str]:
-    """The fields of an ``application/x-www-form-urlencoded`` body (the last of repeats wins)."""
-    body = await request.body()
-    try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    except UnicodeDecodeError:
-        return {}
-
-
-Form = Annotated[dict[str, str], Depends(form_fields)]
 
 
 def _with_query(uri: str, params: dict[str, str | None]) -> str:
@@ -109,11 +88,10 @@ def authorize(
             )
     except ConsentError as exc:
         return error_page("This sign-in request is not valid", str(exc))
-    scopes = parse_scopes(scope) or list(client.scopes)
-    unknown = [item for item in scopes if item not in ALL_SCOPES or item not in client.scopes]
-    if unknown:
-        description = f"unknown or not allowed scope: {' '.join(unknown)}"
-        params = {"error": "invalid_scope", "error_description": description, "state": state}
+    try:
+        scopes = oauth_store.requested_scopes(client, scope)
+    except OAuthError as exc:
+        params = {"error": exc.error, "error_description": exc.description, "state": state}
         return RedirectResponse(_with_query(redirect_uri, params), status_code=302)
     username = login_hint or settings.signed_in_username
     users = db.query("SELECT id, name, username FROM users WHERE username = ?", (username,))
@@ -146,7 +124,7 @@ def authorize(
         user_name=user["name"],
         username=user["username"],
         scopes=scopes,
-        redirect_uri=redirect_uri,
+        where=f"You will be sent back to {redirect_uri}",
         fields=fields,
     )
 
@@ -156,7 +134,7 @@ def authorize(
     response_class=HTMLResponse,
     response_model=None,
     responses=schemas.DECIDE_RESPONSES,
-    openapi_extra=_form_schema(*_AUTHORIZE_FIELDS, "csrf_token", "decision"),
+    openapi_extra=form_schema(*_AUTHORIZE_FIELDS, "csrf_token", "decision"),
 )
 def decide(request: Request, form: Form) -> HTMLResponse | RedirectResponse:
     """Receive the consent form: Allow redirects with a code, Deny with ``access_denied``."""
@@ -204,12 +182,15 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
     "/token",
     response_model=None,
     responses=schemas.TOKEN_RESPONSES,
-    openapi_extra=_form_schema(
+    openapi_extra=form_schema(
         "grant_type",
         "code",
         "redirect_uri",
         "code_verifier",
         "refresh_token",
+        "username",
+        "password",
+        "device_code",
         "scope",
         "client_id",
         "client_secret",
@@ -217,7 +198,11 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | N
     ),
 )
 def token(request: Request, form: Form) -> JSONResponse:
-    """Exchange an authorization code (with its PKCE verifier) or a refresh token for tokens."""
+    """Exchange a code (with its PKCE verifier), a refresh token, a password or a device code.
+
+    Device codes answer ``authorization_pending`` until the person decides, and ``slow_down``
+    (the interval then grows by 5 s) when polled faster than the interval.
+    """
     db, settings = db_of(request), settings_of(request)
     grant_type = form.get("grant_type")
     # Requests per grant type, answered or not: benchmarks and tests count refreshes here.
@@ -239,6 +224,12 @@ def token(request: Request, form: Form) -> JSONResponse:
             body = oauth_store.rotate_refresh_token(
                 db, client, form.get("refresh_token"), scopes or None, **ttl
             )
+        elif grant_type == "password":
+            body = oauth_store.grant_password(
+                db, client, form.get("username"), form.get("password"), form.get("scope"), **ttl
+            )
+        elif grant_type == device_store.DEVICE_CODE_GRANT:
+            body = device_store.poll(db, client, form.get("device_code"), **ttl)
         elif not grant_type:
             raise OAuthError("invalid_request", "grant_type is required")
         else:
@@ -251,14 +242,47 @@ def token(request: Request, form: Form) -> JSONResponse:
 
 
 @router.post(
+    "/device_authorization",
+    response_model=None,
+    responses=schemas.DEVICE_AUTHORIZATION_RESPONSES,
+    openapi_extra=form_schema("client_id", "client_secret", "scope"),
+)
+def device_authorization(request: Request, form: Form) -> JSONResponse:
+    """Start a device sign-in (RFC 8628 §3.1): a device code to poll with, a user code to type."""
+    db, settings = db_of(request), settings_of(request)
+    try:
+        client = oauth_store.authenticate_client(db, *_client_credentials(request, form))
+        scopes = oauth_store.requested_scopes(client, form.get("scope"))
+    except OAuthError as exc:
+        return _oauth_error(exc)
+    device_code, user_code = device_store.start_device_authorization(
+        db,
+        client,
+        scopes,
+        ttl=settings.device_code_ttl,
+        interval=settings.device_interval,
+    )
+    verification_uri = f"{str(request.base_url).rstrip('/')}/device"
+    body = {
+        "device_code": device_code,
+        "user_code": user_code,
+        "verification_uri": verification_uri,
+        "verification_uri_complete": f"{verification_uri}?{urlencode({'user_code': user_code})}",
+        "expires_in": int(settings.device_code_ttl),
+        "interval": settings.device_interval,
+    }
+    return JSONResponse(body, headers=_NO_STORE)
+
+
+@router.post(
     "/revoke",
     response_class=Response,
     response_model=None,
     responses=schemas.REVOKE_RESPONSES,
-    openapi_extra=_form_schema("token", "token_type_hint", "client_id", "client_secret"),
+    openapi_extra=form_schema("token", "token_type_hint", "client_id", "client_secret"),
 )
 def revoke(request: Request, form: Form) -> Response:
-    """Revoke an access or refresh token (RFC 7009): 200 whether or not it was known."""
+    """Revoke an access, refresh or personal access token (RFC 7009): 200 even if unknown."""
     db = db_of(request)
     try:
         client_id, secret = _client_credentials(request, form)
@@ -277,12 +301,15 @@ def revoke(request: Request, form: Form) -> Response:
 def userinfo(request: Request) -> JSONResponse:
     """The signed-in user behind a Bearer access token (OpenID Connect-style claims)."""
     header = request.headers.get("authorization", "")
-    grant = None
+    grant, problem = None, "send an Authorization: Bearer <access_token> header"
     if header[:7].lower() == "bearer ":
-        grant = oauth_store.verify_access_token(db_of(request), header[7:].strip())
+        value = header[7:].strip()
+        grant = oauth_store.verify_access_token(db_of(request), value)
+        if grant is None:
+            problem = oauth_store.token_problem(db_of(request), value)
     if grant is None:
         return JSONResponse(
-            {"error": "invalid_token", "error_description": "missing, expired or revoked token"},
+            {"error": "invalid_token", "error_description": problem},
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer realm="sandbox", error="invalid_token"'},
         )
@@ -305,12 +332,23 @@ def metadata(base_url: str) -> dict[str, Any]:
         "issuer": base_url,
         "authorization_endpoint": f"{base_url}/oauth/authorize",
         "token_endpoint": f"{base_url}/oauth/token",
+        "device_authorization_endpoint": f"{base_url}/oauth/device_authorization",
         "revocation_endpoint": f"{base_url}/oauth/revoke",
         "userinfo_endpoint": f"{base_url}/oauth/userinfo",
         "response_types_supported": ["code"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": [
+            "authorization_code",
+            "refresh_token",
+            "password",
+            device_store.DEVICE_CODE_GRANT,
+        ],
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_post",
+            "client_secret_basic",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
             "none",
             "client_secret_post",
             "client_secret_basic",

@@ -1,8 +1,9 @@
 """Clients, consent requests, authorization codes and tokens of the sandbox's OAuth server.
 
 Only SHA-256 hashes of secrets, codes and tokens are stored. Tokens issued from one
-authorization code share a ``grant_id``: replaying the code or revoking the refresh token ends
-the whole grant.
+authorization code (or one password or device sign-in) share a ``grant_id``: replaying the code
+or revoking the refresh token ends the whole grant. Personal access tokens
+(:mod:`multichat.sandbox.personal_tokens`) are accepted wherever an access token is.
 """
 
 from __future__ import annotations
@@ -19,22 +20,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from multichat.sandbox import personal_tokens
+from multichat.sandbox.accounts import sign_in
+from multichat.sandbox.credentials import new_secret, token_hash
 from multichat.sandbox.db import Database, open_database
 from multichat.sandbox.errors import OAuthError
-from multichat.sandbox.scopes import ALL_SCOPES, format_scopes
+from multichat.sandbox.scopes import ALL_SCOPES, format_scopes, parse_scopes
 from multichat.sandbox.timestamps import now
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
-
-
-def token_hash(value: str) -> str:
-    """The SHA-256 hex digest under which a secret, code or token is stored."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-def _new_secret(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_urlsafe(32)}"
 
 
 @dataclass(frozen=True)
@@ -156,6 +151,19 @@ def authenticate_client(db: Database, client_id: str | None, secret: str | None)
     return client
 
 
+def requested_scopes(client: Client, scope: str | None) -> list[str]:
+    """The scopes a token request asks for (the client's own when it names none).
+
+    Raises:
+        OAuthError: a scope that does not exist or that the client may not ask for.
+    """
+    scopes = parse_scopes(scope) or list(client.scopes)
+    unknown = [item for item in scopes if item not in ALL_SCOPES or item not in client.scopes]
+    if unknown:
+        raise OAuthError("invalid_scope", f"unknown or not allowed scope: {' '.join(unknown)}")
+    return scopes
+
+
 def valid_pkce_value(value: str | None) -> bool:
     """Whether ``value`` has the form of a PKCE verifier or S256 challenge (RFC 7636 §4.1)."""
     return bool(value and _PKCE_VALUE.match(value))
@@ -211,7 +219,7 @@ def take_consent(db: Database, csrf: str | None) -> Consent | None:
 
 def create_code(db: Database, consent: Consent, ttl: float) -> str:
     """An authorization code for an allowed consent, valid for ``ttl`` seconds."""
-    code = _new_secret("sbx_code")
+    code = new_secret("sbx_code")
     with db.transaction() as conn:
         conn.execute(
             """INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope,
@@ -242,7 +250,7 @@ def issue_tokens(
 ) -> dict[str, Any]:
     """Issue an access and a refresh token; returns the token endpoint's JSON response."""
     database = open_database(db)
-    access, refresh = _new_secret("sbx_at"), _new_secret("sbx_rt")
+    access, refresh = new_secret("sbx_at"), new_secret("sbx_rt")
     scope = format_scopes(list(scopes))
     grant = grant_id or secrets.token_hex(16)
     issued = now()
@@ -383,23 +391,90 @@ def rotate_refresh_token(
     )
 
 
+def grant_password(
+    db: Database,
+    client: Client,
+    username: str | None,
+    password: str | None,
+    scope: str | None,
+    *,
+    token_ttl: float,
+    refresh_ttl: float,
+) -> dict[str, Any]:
+    """Tokens for a user's own username and password (RFC 6749 §4.3).
+
+    Raises:
+        OAuthError: missing fields, a scope the client may not have, or a wrong username or
+            password (one message for both, so that usernames cannot be probed).
+    """
+    if not username or not password:
+        raise OAuthError("invalid_request", "username and password are required")
+    scopes = requested_scopes(client, scope)
+    account = sign_in(db, username, password)
+    if account is None:
+        raise OAuthError("invalid_grant", "wrong username or password")
+    return issue_tokens(
+        db,
+        client.client_id,
+        account.user_id,
+        scopes,
+        token_ttl=token_ttl,
+        refresh_ttl=refresh_ttl,
+    )
+
+
 def verify_access_token(db: Database, token: str) -> AccessGrant | None:
-    """The grant behind a live access token; None if unknown, expired or revoked."""
+    """The grant behind a live access token or personal access token; None if not usable."""
     rows = db.query(
         """SELECT user_id, client_id, scope FROM oauth_tokens WHERE token_hash = ?
            AND kind = 'access' AND revoked = 0 AND expires_at > ?""",
         (token_hash(token), now()),
     )
-    if not rows:
+    if rows:
+        row = rows[0]
+        return AccessGrant(row["user_id"], row["client_id"], frozenset(row["scope"].split()))
+    personal = personal_tokens.find_personal_token(db, token)
+    if personal is None or not personal.usable:
         return None
-    row = rows[0]
-    return AccessGrant(row["user_id"], row["client_id"], frozenset(row["scope"].split()))
+    return AccessGrant(
+        personal.user_id, personal_tokens.PERSONAL_TOKEN_CLIENT, frozenset(personal.scopes)
+    )
+
+
+def token_problem(db: Database, token: str) -> str:
+    """Why ``token`` does not let its bearer in, in words (for the 401 of an API call)."""
+    personal = personal_tokens.find_personal_token(db, token)
+    if personal is not None:
+        if personal.revoked:
+            return "this personal access token was revoked; make a new one at /settings/tokens"
+        return "this personal access token has expired; make a new one at /settings/tokens"
+    rows = db.query(
+        "SELECT kind, revoked, expires_at FROM oauth_tokens WHERE token_hash = ?",
+        (token_hash(token),),
+    )
+    if not rows:
+        return "the access token is not one this sandbox issued"
+    if rows[0]["kind"] == "refresh":
+        return "this is a refresh token: send the access token, or refresh at /oauth/token"
+    if rows[0]["revoked"]:
+        return "the access token was revoked; sign in again"
+    return "the access token has expired; refresh it or sign in again"
+
+
+def revoke_tokens_of(db: Database, user_id: str) -> int:
+    """Revoke every live access, refresh and personal token of ``user_id``; how many."""
+    with db.transaction() as conn:
+        count = conn.execute(
+            "UPDATE oauth_tokens SET revoked = 1 WHERE user_id = ? AND revoked = 0", (user_id,)
+        ).rowcount
+    return int(count) + personal_tokens.revoke_personal_tokens_of(db, user_id)
 
 
 def revoke_token(db: Database, token: str, client_id: str | None) -> None:
     """Revoke ``token`` (RFC 7009); a refresh token takes its whole grant with it.
 
-    A token of another client, or an unknown token, is left alone without an error.
+    A personal access token is revoked by whoever presents it (no client issued it). A token of
+    another client, or an unknown token, is left alone without an error.
     """
     with db.transaction() as conn:
         row = conn.execute(
@@ -407,8 +482,8 @@ def revoke_token(db: Database, token: str, client_id: str | None) -> None:
             (token_hash(token),),
         ).fetchone()
         if row is None or (client_id and row["client_id"] != client_id):
-            return
-        if row["kind"] == "refresh":
+            pass
+        elif row["kind"] == "refresh":
             conn.execute(
                 "UPDATE oauth_tokens SET revoked = 1 WHERE grant_id = ?", (row["grant_id"],)
             )
@@ -416,3 +491,5 @@ def revoke_token(db: Database, token: str, client_id: str | None) -> None:
             conn.execute(
                 "UPDATE oauth_tokens SET revoked = 1 WHERE token_hash = ?", (token_hash(token),)
             )
+    if row is None:
+        personal_tokens.revoke_personal_token(db, token)

@@ -172,6 +172,17 @@ class TokenResponse(BaseModel):
     scope: str
 
 
+class DeviceAuthorization(BaseModel):
+    """A device authorization response (RFC 8628 §3.2)."""
+
+    device_code: str
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_in: int
+    interval: int
+
+
 class OAuthErrorBody(BaseModel):
     """A failed token, revocation or userinfo request (RFC 6749 §5.2)."""
 
@@ -214,7 +225,53 @@ REVOKE_RESPONSES: dict[int | str, dict[str, object]] = {
     400: TOKEN_RESPONSES[400],
     401: TOKEN_RESPONSES[401],
 }
+DEVICE_AUTHORIZATION_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": DeviceAuthorization, "description": "The device and user codes"},
+    400: {**_OAUTH_ERROR, "description": "invalid_scope"},
+    401: TOKEN_RESPONSES[401],
+}
+PAGE_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: _html_page("the page"),
+    400: _html_page("the form again with what was wrong, or an error page"),
+}
 USERINFO_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": UserInfo, "description": "The signed-in user"},
     401: {**_OAUTH_ERROR, "description": "invalid_token: missing, expired or revoked"},
 }
+
+
+class PersonalTokenInfo(BaseModel):
+    """What ``/admin`` shows of a personal access token (never its value)."""
+
+    id: str
+    username: str
+    note: str
+    scopes: list[str]
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+
+
+class RevokedCount(BaseModel):
+    """How many tokens a revocation ended."""
+
+    revoked: int
+
+
+class DeviceApproval(BaseModel):
+    """Who allows a device request from ``/admin`` (as if they had signed in on ``/device``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = "ada"
+
+
+DeviceStatus = Literal["pending", "approved", "denied", "used"]
+
+
+class DeviceRequestState(BaseModel):
+    """A device request after an ``/admin`` action on it."""
+
+    user_code: str
+    status: DeviceStatus
+    expired: bool

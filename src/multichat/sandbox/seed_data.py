@@ -31,6 +31,14 @@ EMAIL_DOMAIN = "sandbox.example"
 
 _HUMANS = ["ada", "grace", "alan", "katherine", "margaret", "dennis", "barbara"]
 
+# Sign-in material for tests and manual tries, the same in every sandbox (docs/cli.md lists it):
+# each person's password, and for everyone, the bot included, a personal access token with every
+# scope. Only their hashes are stored.
+SANDBOX_PASSWORDS: dict[str, str] = {name: f"{name}-sandbox-password" for name in _HUMANS}
+SANDBOX_PERSONAL_TOKENS: dict[str, str] = {
+    username: f"sbx_pat_seeded_{username}" for _, username, _, _ in USERS
+}
+
 
 @dataclass(frozen=True)
 class ChannelSpec:

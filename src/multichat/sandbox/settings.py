@@ -24,6 +24,12 @@ class SandboxSettings:
     refresh_ttl: float = 30 * 24 * 3600
     consent_ttl: float = 600
     signed_in_username: str = SANDBOX_USERNAME
+    # RFC 8628 §3.2: how long a device code lives, and the seconds a device waits between polls
+    # (5 when a server says nothing); 0 lets tests poll without waiting.
+    device_code_ttl: float = 600
+    device_interval: int = 5
+    # How long the forms of /settings/tokens and /device may wait to be submitted.
+    form_ttl: float = 600
 
 
 def db_of(request: Request) -> Database:
