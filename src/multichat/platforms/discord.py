@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import re
-from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -41,26 +40,26 @@ from multichat.chat.models import (
 from multichat.errors import UserError
 from multichat.platforms import _discord_ids as ids
 from multichat.platforms import _discord_state as state
+from multichat.platforms._discord_objects import (
+    PRIVATE_THREAD,
+    TEXT_TYPES,
+    THREAD_ONLY_TYPES,
+    THREAD_STARTER_MESSAGE,
+    Bounded,
+    Channel,
+    display_name,
+    reaction_counts,
+    read_channel,
+    with_attachments,
+)
 from multichat.runtime.platform_client import PlatformError
 from multichat.runtime.untrusted import NOTICE as UNTRUSTED_NOTICE
 
-# resources/channel#channel-object-channel-types
-DM, GROUP_DM, PRIVATE_THREAD = 1, 3, 12
-TEXT_TYPES = frozenset({0, 5})  # GUILD_TEXT, GUILD_ANNOUNCEMENT
-THREAD_TYPES = frozenset({10, 11, 12})  # ANNOUNCEMENT_, PUBLIC_, PRIVATE_THREAD
-THREAD_ONLY_TYPES = frozenset({15, 16})  # GUILD_FORUM, GUILD_MEDIA: posts are threads
-# resources/message#message-object-message-types: the empty first message of a thread started
-# from a message; it only points at that message.
-THREAD_STARTER_MESSAGE = 21
-# topics/permissions#permissions-bitwise-permission-flags: VIEW_CHANNEL is 1 << 10.
-VIEW_CHANNEL = 1 << 10
 #: Per request: list_messages takes 1-100, guild_search 1-25, list_my_guilds 1-200,
 #: list_guild_members 1-1000 (resources/message, resources/user, resources/guild).
 PAGE, SEARCH_PAGE, GUILD_PAGE, MEMBER_PAGE = 100, 25, 200, 1000
 #: guild_search's ``offset`` goes up to 9975 (resources/message#search-guild-messages).
 MAX_SEARCH_OFFSET = 9_975
-#: Names, channels and roles remembered per provider, each.
-CACHE_SIZE = 4_096
 #: Who a bot's mentions belong to, said in every get_my_mentions result.
 MENTIONS_NOTE = (
     "These are the messages that mention this Discord bot, not the person using it: Discord "
@@ -71,101 +70,6 @@ MENTIONS_NOTE = (
 _AT_NAME = re.compile(r"(?<![\w@<&])@([A-Za-z0-9_](?:[A-Za-z0-9_.]{0,30}[A-Za-z0-9_])?)")
 _CHANNEL_MENTION = re.compile(r"<#([0-9]{1,20})>")
 _ROLE_MENTION = re.compile(r"<@&[0-9]{1,20}>")
-
-
-class Bounded(dict[str, Any]):
-    """A dict that forgets its oldest entries beyond ``size`` (names resolved per process)."""
-
-    def __init__(self, size: int = CACHE_SIZE) -> None:
-        """Empty, holding at most ``size`` entries."""
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        """Store ``value`` as the newest entry, dropping the oldest one when full."""
-        self.pop(key, None)
-        super().__setitem__(key, value)
-        while len(self) > self.size:
-            del self[next(iter(self))]
-
-
-@dataclass(frozen=True)
-class Channel:
-    """What the adapter needs to know of a Discord channel or thread."""
-
-    id: str
-    name: str
-    type: int
-    guild_id: str | None = None
-    parent_id: str | None = None
-    topic: str = ""
-    last_message_id: str | None = None
-    #: A guild channel that @everyone cannot view, or a private thread.
-    private: bool = False
-
-    @property
-    def is_thread(self) -> bool:
-        """Threads are channels of their own on Discord (topics/threads)."""
-        return self.type in THREAD_TYPES
-
-    @property
-    def kind(self) -> ChannelKind:
-        """How the tools class it."""
-        if self.type == DM:
-            return "direct"
-        if self.type == GROUP_DM:
-            return "group"
-        return "private" if self.private else "public"
-
-
-def _display_name(user: dict[str, Any]) -> str:
-    return str(user.get("global_name") or user.get("username") or user["id"])
-
-
-def _hidden_from_everyone(raw: dict[str, Any]) -> bool:
-    """Whether the @everyone role (whose id is the guild's) is denied VIEW_CHANNEL."""
-    for overwrite in raw.get("permission_overwrites") or []:
-        if overwrite.get("id") == raw.get("guild_id") and int(overwrite.get("deny") or 0) & (
-            VIEW_CHANNEL
-        ):
-            return True
-    return False
-
-
-def _channel(raw: dict[str, Any]) -> Channel:
-    """A channel object (guild channel, thread or DM) as the adapter keeps it."""
-    kind = int(raw["type"])
-    if kind in (DM, GROUP_DM):
-        names = ", ".join(_display_name(user) for user in raw.get("recipients") or [])
-        name = raw.get("name") or f"@{names or raw['id']}"
-    else:
-        name = raw.get("name") or raw["id"]
-    return Channel(
-        id=raw["id"],
-        name=name,
-        type=kind,
-        guild_id=raw.get("guild_id"),
-        parent_id=raw.get("parent_id"),
-        topic=raw.get("topic") or "",
-        last_message_id=raw.get("last_message_id"),
-        private=kind == PRIVATE_THREAD or _hidden_from_everyone(raw),
-    )
-
-
-def _reactions(raw: list[dict[str, Any]]) -> dict[str, int]:
-    """``{"thumbsup": 2}``: standard emoji by their name, custom ones by theirs."""
-    counts: dict[str, int] = {}
-    for reaction in raw:
-        name = str(reaction["emoji"].get("name") or "emoji")
-        if reaction["emoji"].get("id") is None:
-            name = emoji_names.demojize(name, language="alias").strip(":") or name
-        counts[name] = counts.get(name, 0) + int(reaction.get("count", 0))
-    return counts
-
-
-def _with_attachments(text: str, raw: dict[str, Any]) -> str:
-    links = [f"[{item['filename']}]({item['url']})" for item in raw.get("attachments") or []]
-    return "\n".join([text, *links]) if text and links else text or "\n".join(links)
 
 
 class Adapter(ChatAdapter):
@@ -184,11 +88,11 @@ class Adapter(ChatAdapter):
     def __init__(self, provider: str) -> None:
         """Bind to ``provider``, with empty name caches."""
         super().__init__(provider)
-        self._names = Bounded()  # user id -> display name
-        self._user_ids = Bounded()  # lower-case username or display name -> user id
-        self._channels = Bounded()  # channel id -> Channel
-        self._roles = Bounded()  # role id -> name
-        self._roles_of = Bounded(256)  # guild id -> True once its roles are known
+        self._names: Bounded[str] = Bounded()  # user id -> display name
+        self._user_ids: Bounded[str] = Bounded()  # lower-case user or display name -> user id
+        self._channels: Bounded[Channel] = Bounded()
+        self._roles: Bounded[str] = Bounded()  # role id -> name
+        self._roles_of: Bounded[bool] = Bounded(256)  # guild id -> True once its roles are known
         self._me: ChatUser | None = None
 
     # ---- text -----------------------------------------------------------------------------
@@ -207,13 +111,13 @@ class Adapter(ChatAdapter):
 
     def _remember_user(self, user: dict[str, Any], name: str | None = None) -> str:
         """Learn a user's name (a guild nickname, from ``name``, is kept over their own)."""
-        shown: str = name or self._names.get(user["id"]) or _display_name(user)
+        shown: str = name or self._names.get(user["id"]) or display_name(user)
         self._names[user["id"]] = shown
         self._user_ids[str(user["username"]).lower()] = user["id"]
         return shown
 
     def _remember_channel(self, raw: dict[str, Any]) -> Channel:
-        channel = _channel(raw)
+        channel = read_channel(raw)
         self._channels[channel.id] = channel
         return channel
 
@@ -297,13 +201,13 @@ class Adapter(ChatAdapter):
             channel_id=raw["channel_id"],
             channel_name=channel.name if channel else raw["channel_id"],
             author_id=raw["author"]["id"],
-            author=self._names.get(raw["author"]["id"]) or _display_name(raw["author"]),
+            author=self._names.get(raw["author"]["id"]) or display_name(raw["author"]),
             sent_at=iso(datetime.datetime.fromisoformat(raw["timestamp"])),
             edited=raw.get("edited_timestamp") is not None,
             thread_id=self._thread_root(channel),
             reply_count=int((raw.get("thread") or {}).get("message_count", 0)),
-            reactions=_reactions(raw.get("reactions") or []),
-            text=_with_attachments(text, raw),
+            reactions=reaction_counts(raw.get("reactions") or []),
+            text=with_attachments(text, raw),
         )
 
     async def _messages(self, raws: list[dict[str, Any]]) -> list[ChatMessage]:
@@ -654,7 +558,7 @@ class Adapter(ChatAdapter):
                 page = await self.api.get(f"guilds/{guild}/members", limit=asked, after=after)
                 for member in page:
                     user = member["user"]
-                    name = self._remember_user(user, member.get("nick") or _display_name(user))
+                    name = self._remember_user(user, member.get("nick") or display_name(user))
                     self._user_ids[name.lower()] = user["id"]
                     users.setdefault(
                         user["id"],

@@ -1,8 +1,8 @@
 """Fixtures of the Discord tests: a fake Discord on 127.0.0.1 and a workspace with provider ``dc``.
 
-The fake (checked against Discord's own description) and the workspace are made once per
-module; each test gets a fresh :class:`DiscordWorld` behind the fake, a clean catch_up state,
-and the bot token in ``MULTICHAT_DC_TOKEN`` (sent as ``Authorization: Bot <token>``).
+The fake (checked against Discord's own description) and the workspace are made once for all
+the Discord tests; each test gets a fresh :class:`DiscordWorld` behind the fake, a clean
+catch_up state, and the bot token in ``MULTICHAT_DC_TOKEN`` (sent as ``Authorization: Bot``).
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from discord_world import DiscordWorld
+from discord_world import APPLICATION_ID, PROVIDER, TOKEN, DiscordWorld
 from support.fake_platform import FakePlatform
 
-PROVIDER = "dc"
-TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
-APPLICATION_ID = "157730590492196864"
 
-
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def discord_fake() -> Iterator[tuple[FakePlatform, str]]:
     """The fake Discord and its API base URL (``http://127.0.0.1:PORT/api/v10``)."""
     fake = FakePlatform("discord")
@@ -28,7 +24,7 @@ def discord_fake() -> Iterator[tuple[FakePlatform, str]]:
         yield fake, base_url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dc_workspace(
     discord_fake: tuple[FakePlatform, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:

@@ -25,6 +25,12 @@ from typing import Any
 
 from support.fake_platform import FakePlatform, Reply
 
+#: The provider the tests generate, its bot token (a made-up one, shaped as Discord's) and the
+#: application id of its invite link (topics/oauth2's example).
+PROVIDER = "dc"
+TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+APPLICATION_ID = "157730590492196864"
+
 DISCORD_EPOCH_MS = 1_420_070_400_000
 START = datetime.datetime(2025, 6, 5, 9, 0, tzinfo=datetime.UTC)
 

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from discord_world import APPLICATION_ID
 from ruamel.yaml import YAML
 
 from multichat.errors import UserError
 from multichat.generator.provider import add_provider
 
-APPLICATION_ID = "157730590492196864"
 # https://discord.com/developers/docs/topics/permissions#permissions-bitwise-permission-flags
 PERMISSION_BITS = {
     "ADD_REACTIONS": 1 << 6,

@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import PROVIDER, TOKEN
-from discord_world import BOT, BOTLAB, ENGINEERING, GENERAL
+from discord_world import BOT, BOTLAB, ENGINEERING, GENERAL, PROVIDER, TOKEN
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 from fastmcp.exceptions import ToolError

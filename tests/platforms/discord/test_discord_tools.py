@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROVIDER, TOKEN
 from discord_world import (
     ADA,
     BOT,
@@ -26,8 +25,10 @@ from discord_world import (
     GUILD_B,
     LINUS,
     PARTYPARROT,
+    PROVIDER,
     RANDOM,
     SECRET,
+    TOKEN,
     global_rate_limited,
     index_not_ready,
 )
