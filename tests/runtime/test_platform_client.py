@@ -1,10 +1,18 @@
-"""The shared platform client against the sandbox: which failures are retried, and which not."""
+"""The shared platform client: which failures are retried, and how rate limits hold requests."""
 
 from __future__ import annotations
 
 import pytest
+from support.fake_platform import Reply
 
-from multichat.runtime.platform_client import PlatformClient, PlatformError, RetryPolicy
+from multichat.runtime.platform_client import (
+    PlatformClient,
+    PlatformError,
+    RetryPolicy,
+    is_global_limit,
+    parse_retry_after,
+    retry_after_seconds,
+)
 from multichat.sandbox import issue_tokens, set_faults
 
 FAST = RetryPolicy(attempts=4, initial_backoff=0.01, max_backoff=0.02)
@@ -55,3 +63,93 @@ async def test_a_post_is_retried_after_429_and_succeeds(sandbox):
         set_faults(sandbox.app)
     assert len({message["id"] for message in posted}) == 6
     assert sandbox.app.state.fault_counts[429] > 0
+
+
+# ---- Discord's rate-limit headers ------------------------------------------------------------
+# https://discord.com/developers/docs/topics/rate-limits: "Header Format" and "Exceeding A Rate
+# Limit" (its example answers are the ones below), checked against Discord's own description.
+
+#: A guild as GET /users/@me/guilds lists it (MyGuildResponse's required fields).
+GUILD = {
+    "id": "290926798626357250",
+    "name": "Test",
+    "icon": None,
+    "banner": None,
+    "owner": False,
+    "permissions": "0",
+    "features": [],
+}
+
+
+def _global_429(seconds: str) -> Reply:
+    # "Example Exceeded Global Rate Limit Response"; the description's RatelimitedResponse
+    # also requires `code`.
+    body = {"message": "You are being rate limited.", "retry_after": float(seconds)}
+    headers = {"Retry-After": seconds, "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+    return Reply({**body, "global": True, "code": 0}, 429, headers)
+
+
+def _discord(fake, attempts: int = 4) -> PlatformClient:
+    async def token() -> str:
+        return "MTk4NjIyNDgzNDcxOTI1MjQ4.test"
+
+    policy = RetryPolicy(attempts=attempts, initial_backoff=0.01, max_backoff=0.02)
+    return PlatformClient(
+        "dc",
+        fake.base_url,
+        token,
+        scheme="bot",
+        timeout=5,
+        retry=policy,
+        transport=fake.transport(),
+    )
+
+
+def test_retry_after_takes_seconds_with_decimals_and_falls_back_to_reset_after():
+    assert parse_retry_after("65") == 65.0
+    assert parse_retry_after("64.57") == 64.57
+    assert parse_retry_after("soon") is None
+    assert retry_after_seconds({"X-RateLimit-Reset-After": "1.5"}) == 1.5
+    assert retry_after_seconds({"Retry-After": "2", "X-RateLimit-Reset-After": "1.5"}) == 2.0
+    assert is_global_limit({"X-RateLimit-Scope": "global"})
+    assert is_global_limit({"X-RateLimit-Global": "true"})
+    assert not is_global_limit({"X-RateLimit-Scope": "user"})
+
+
+async def test_a_global_429_holds_every_route_and_a_route_429_only_its_own(fake_platform):
+    fake = fake_platform("discord")
+    fake.on("get_my_user", _global_429("20"))
+    fake.on("list_my_guilds", fake.rate_limited(20))
+    async with _discord(fake, attempts=1) as api:
+        with pytest.raises(PlatformError, match="429"):
+            await api.get("users/@me/guilds")
+        assert api.held_for("GET", "users/@me/guilds") > 0
+        assert api.held_for("GET", "channels/1/messages") == 0
+        with pytest.raises(PlatformError, match="429"):
+            await api.get("users/@me")
+        assert 0 < api.held_for("GET", "channels/1/messages") <= 20
+
+
+async def test_an_empty_bucket_holds_its_route_until_it_resets(fake_platform):
+    fake = fake_platform("discord")
+    bucket = {"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Bucket": "b1"}
+    fake.on(
+        "list_my_guilds",
+        Reply([GUILD], headers={**bucket, "X-RateLimit-Reset-After": "0.05"}),
+        Reply([GUILD], headers={**bucket, "X-RateLimit-Reset-After": "20"}),
+    )
+    async with _discord(fake) as api:
+        await api.get("users/@me/guilds")
+        # Held for 50 ms: the next request waits, then goes through.
+        assert (await api.get("users/@me/guilds")) == [GUILD]
+        assert api.held_for("GET", "users/@me/guilds") > 1
+        assert api.held_for("GET", "users/@me") == 0
+    assert len(fake.calls("list_my_guilds")) == 2
+
+
+async def test_a_global_429_is_retried_and_then_succeeds(fake_platform):
+    fake = fake_platform("discord")
+    fake.on("list_my_guilds", _global_429("0"), [GUILD])
+    async with _discord(fake) as api:
+        assert (await api.get("users/@me/guilds")) == [GUILD]
+    assert len(fake.calls("list_my_guilds")) == 2

@@ -6,7 +6,9 @@ expires), and one connection pool per provider and event loop, reused across too
 
 429 answers are retried after their ``Retry-After`` (capped), 5xx answers and transport errors
 with exponential backoff and jitter, a bounded number of times (tenacity); then the caller gets
-one readable :class:`PlatformError` carrying the platform's own message. A 401 becomes
+one readable :class:`PlatformError` carrying the platform's own message. Rate limits announced
+in Discord's ``X-RateLimit-*`` headers hold later requests until they reset: a route whose
+bucket has nothing ``Remaining``, or every route after a 429 of the global limit. A 401 becomes
 :class:`NotAuthenticated`, which names the command that signs in again. A semaphore bounds how
 many requests one client has in flight, so fan-out across channels cannot flood the platform.
 A path with dot segments, ``?``, ``#``, a backslash or an escaped dot or slash is refused before
@@ -48,6 +50,16 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 WRITE_RETRYABLE_STATUS = frozenset({429, 503})
 TokenSource = Callable[[], Awaitable[str]]
 
+#: Discord's rate-limit headers (https://discord.com/developers/docs/topics/rate-limits,
+#: "Header Format"): seconds until a bucket resets (with decimals), what is left of it, and, on a
+#: 429 only, whether the limit hit is the global one (``Global: true`` or ``Scope: global``).
+RESET_AFTER_HEADER = "X-RateLimit-Reset-After"
+REMAINING_HEADER = "X-RateLimit-Remaining"
+GLOBAL_HEADER = "X-RateLimit-Global"
+SCOPE_HEADER = "X-RateLimit-Scope"
+#: Routes whose exhausted bucket is remembered at once; expired holds are dropped first.
+MAX_HELD_ROUTES = 512
+
 #: Longer URLs are refused before sending: common servers and proxies stop at 8 KiB.
 MAX_URL_LENGTH = 8192
 _UNSAFE_PATH = re.compile(r"(^|/)\.{1,2}(/|$)|[?#\\]|%2e|%2f|%5c", re.IGNORECASE)
@@ -71,18 +83,40 @@ class _Retryable(Exception):
         super().__init__(reason)
 
 
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date).
+
+    Seconds with decimals are taken too: Discord's rate-limit times have them.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """How long a 429 asks to wait: ``Retry-After``, else Discord's ``X-RateLimit-Reset-After``."""
+    waited = parse_retry_after(headers.get("Retry-After"))
+    if waited is None:
+        waited = parse_retry_after(headers.get(RESET_AFTER_HEADER))
+    return waited
+
+
+def is_global_limit(headers: Mapping[str, str]) -> bool:
+    """Whether a 429 is Discord's global limit, which holds every route of the token."""
+    return (
+        headers.get(GLOBAL_HEADER, "").strip().lower() == "true"
+        or headers.get(SCOPE_HEADER, "").strip().lower() == "global"
+    )
 
 
 @dataclass(frozen=True)
@@ -172,6 +206,10 @@ class PlatformClient:
             headers={"Accept": "application/json", "User-Agent": "multichat", **(headers or {})},
         )
         self.attempts_made = 0
+        #: Monotonic times until which a route (``"GET channels/1/messages"``), or every route
+        #: (``_held_all``), must wait for a rate limit the platform announced.
+        self._held: dict[str, float] = {}
+        self._held_all = 0.0
 
     @staticmethod
     @contextlib.contextmanager
@@ -298,10 +336,35 @@ class PlatformClient:
         credentials = await provider_auth(self.provider).arequire_credentials()
         return authorization(credentials, self._scheme)
 
+    def held_for(self, method: str, path: str) -> float:
+        """Seconds a request to ``path`` would wait now for an announced rate limit (0 if none)."""
+        until = max(self._held_all, self._held.get(_route(method, path), 0.0))
+        return max(0.0, until - time.monotonic())
+
+    def _remember_limits(self, method: str, path: str, response: httpx2.Response) -> None:
+        """Hold the route whose bucket is empty, or every route after a global 429."""
+        headers, now = response.headers, time.monotonic()
+        if response.status_code == 429 and is_global_limit(headers):
+            wait = min(retry_after_seconds(headers) or 0.0, self._retry.max_retry_after)
+            self._held_all = max(self._held_all, now + wait)
+            return
+        reset_after = parse_retry_after(headers.get(RESET_AFTER_HEADER))
+        if headers.get(REMAINING_HEADER, "").strip() != "0" or reset_after is None:
+            return
+        if len(self._held) >= MAX_HELD_ROUTES:
+            self._held = {route: until for route, until in self._held.items() if until > now}
+            while len(self._held) >= MAX_HELD_ROUTES:
+                del self._held[min(self._held, key=self._held.__getitem__)]
+        self._held[_route(method, path)] = now + min(reset_after, self._retry.max_retry_after)
+
     async def _send(
         self, method: str, path: str, params: dict[str, Any], body: Any, form: Any
     ) -> Any:
         header = await self._authorization()
+        # Waiting outside the semaphore: a held route does not take a slot from the others.
+        pause = self.held_for(method, path)
+        if pause > 0:
+            await asyncio.sleep(pause)
         async with self._limit:
             self.attempts_made += 1
             try:
@@ -327,6 +390,7 @@ class PlatformClient:
                         "taken effect: check before trying again"
                     ) from None
                 raise _Retryable(reason) from None
+        self._remember_limits(method, path, response)
         retryable = (
             RETRYABLE_STATUS if method.upper() in IDEMPOTENT_METHODS else WRITE_RETRYABLE_STATUS
         )
@@ -336,7 +400,7 @@ class PlatformClient:
                 if response.status_code == 429
                 else (f"HTTP {response.status_code}")
             )
-            raise _Retryable(reason, parse_retry_after(response.headers.get("Retry-After")))
+            raise _Retryable(reason, retry_after_seconds(response.headers))
         if response.status_code == 401:
             reason = _error_text(response)
             from multichat.runtime.token_access import provider_auth
@@ -471,6 +535,11 @@ def _shared_clear(provider: str) -> None:
 _shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, PlatformClient]] = (
     weakref.WeakKeyDictionary()
 )
+
+
+def _route(method: str, path: str) -> str:
+    """The key a rate limit is held under: Discord's buckets are per route and method."""
+    return f"{method.upper()} {path.lstrip('/')}"
 
 
 def _dig(data: Any, dotted: str) -> Any:
