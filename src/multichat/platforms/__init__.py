@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 #: Preset name -> the module that holds its ``Adapter``.
 ADAPTERS: dict[str, str] = {
     "sandbox": "multichat.platforms.sandbox",
+    "mattermost": "multichat.platforms.mattermost",
+    "zulip": "multichat.platforms.zulip",
 }
 
 
