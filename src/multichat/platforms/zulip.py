@@ -5,8 +5,8 @@ Zulip channel's id (``12``) or a direct-message conversation, ``dm:8,15`` (the o
 user ids); a message shows its topic in its channel name (``general > deploys``);
 ``get_thread`` and ``reply_to_thread`` take any message of a topic; ``send_message`` takes the
 topic. Message ids are Zulip's (global). Every read asks for ``apply_markdown=false``, so text
-comes back as the Markdown people wrote. Requests send their parameters as a form, values
-that are not strings JSON-encoded (https://zulip.com/api/rest). What each tool calls is in
+comes back as the Markdown people wrote. Writes send their parameters as a form, lists and
+narrows JSON-encoded, as the curl examples on Zulip's API pages do. What each tool calls is in
 docs/platforms/zulip.md. Needs Zulip Server 7.0 or later (the ``dm`` narrow and the ``direct``
 message type).
 """
