@@ -15,8 +15,10 @@ and answers are checked against it; behaviour follows the pages each handler cit
 * https://zulip.com/api/rest-error-handling: errors are ``{"result": "error", "msg", "code"}``;
   an invalid API key answers HTTP 401 ``INVALID_API_KEY``; a rate limit answers 429
   ``RATE_LIMIT_HIT`` with ``retry-after`` (seconds, a float) and the ``Retry-After`` header.
+  Statuses, codes and texts as zulip/zulip's zerver/lib/exceptions.py defines them
+  (InvalidAPIKeyError, RateLimitedError, ReactionExistsError).
 * https://zulip.com/api/add-reaction: a reaction the user already made is refused (HTTP 400,
-  "Reaction already exists.", zerver/views/reactions.py).
+  ``REACTION_ALREADY_EXISTS``, "Reaction already exists.").
 """
 
 from __future__ import annotations
@@ -439,7 +441,7 @@ class FakeZulip:
             return _error(400, "Invalid message(s)")
         name = request.body["emoji_name"]
         if any(r["user_id"] == ADA and r["emoji_name"] == name for r in message["reactions"]):
-            return _error(400, "Reaction already exists.")
+            return _error(400, "Reaction already exists.", "REACTION_ALREADY_EXISTS")
         code = {"eyes": "1f440", "tada": "1f389"}.get(name, "1f44d")
         message["reactions"].append(
             {
