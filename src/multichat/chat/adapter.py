@@ -45,6 +45,9 @@ class ChatAdapter(ABC):
     extra_tools: ClassVar[frozenset[str]] = frozenset()
     #: Requests one tool call may have in flight (catch-up fans out across channels).
     max_concurrency: ClassVar[int] = 8
+    #: Set where a channel message needs a topic (Zulip): ``send_message`` then takes a
+    #: ``topic`` argument that this text describes, and calls :meth:`send_in_topic`.
+    topic_argument: ClassVar[str | None] = None
 
     def __init__(self, provider: str) -> None:
         """Bind to ``provider``; nothing is read or connected until a tool is called."""
@@ -107,6 +110,10 @@ class ChatAdapter(ABC):
     @abstractmethod
     async def send(self, channel_id: str, text: str) -> ChatMessage:
         """Post ``text`` (Markdown) as a new top-level message."""
+
+    async def send_in_topic(self, channel_id: str, text: str, topic: str | None) -> ChatMessage:
+        """Post ``text`` under ``topic`` (platforms that set :attr:`topic_argument`)."""
+        return await self.send(channel_id, text)
 
     @abstractmethod
     async def reply(self, message_id: str, text: str) -> ChatMessage:

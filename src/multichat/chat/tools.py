@@ -201,14 +201,34 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
         """
         return await adapter.mark_read(channel_id)
 
-    @add("send_message", read_only=False, destructive=False)
-    async def send_message(channel_id: ChannelId, text: Text) -> ChatMessage:
-        """Post a new top-level message in a channel the user is a member of.
+    if adapter.topic_argument is None:
 
-        Only send what the user asked for. Write Markdown; mention someone with @username.
-        Example: {"channel_id": "C01", "text": "Deploy is **done** @grace"}.
-        """
-        return await adapter.send(channel_id, text)
+        @add("send_message", read_only=False, destructive=False)
+        async def send_message(channel_id: ChannelId, text: Text) -> ChatMessage:
+            """Post a new top-level message in a channel the user is a member of.
+
+            Only send what the user asked for. Write Markdown; mention someone with @username.
+            Example: {"channel_id": "C01", "text": "Deploy is **done** @grace"}.
+            """
+            return await adapter.send(channel_id, text)
+
+    else:
+
+        @add("send_message", read_only=False, destructive=False)
+        async def send_message_in_topic(
+            channel_id: ChannelId,
+            text: Text,
+            topic: Annotated[
+                str | None, Field(min_length=1, description=adapter.topic_argument)
+            ] = None,
+        ) -> ChatMessage:
+            """Post a new message in a channel the user is a member of, under a topic.
+
+            Every channel message on this platform belongs to a topic: give one (an existing
+            topic continues it, a new one starts it). Only send what the user asked for.
+            Example: {"channel_id": "12", "topic": "deploys", "text": "Deploy is **done**"}.
+            """
+            return await adapter.send_in_topic(channel_id, text, topic)
 
     @add("reply_to_thread", read_only=False, destructive=False)
     async def reply_to_thread(message_id: MessageId, text: Text) -> ChatMessage:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 ADAPTERS: dict[str, str] = {
     "sandbox": "multichat.platforms.sandbox",
     "discord": "multichat.platforms.discord",
+    "mattermost": "multichat.platforms.mattermost",
+    "zulip": "multichat.platforms.zulip",
 }
 
 

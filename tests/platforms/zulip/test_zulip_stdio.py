@@ -1,0 +1,76 @@
+"""Every Zulip tool once through ``multichat run`` over stdio, as an MCP client runs it.
+
+The server is the installed console script in a subprocess, in the generated workspace; it
+talks to the fake Zulip on 127.0.0.1, which checks each exchange against zulip_api.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fake_zulip import DEV, GENERAL, GRACE, OPS, FakeZulip, general_text
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
+from helpers import MULTICHAT
+
+from multichat.chat.tools import CHAT_TOOLS
+from multichat.runtime.untrusted import unmark_untrusted
+
+P = "zp"
+DEADLINE = 60.0
+
+
+async def test_every_tool_answers_over_stdio(
+    zp_workspace: Path, zulip: tuple[FakeZulip, str]
+) -> None:
+    server, _ = zulip
+    transport = StdioTransport(command=MULTICHAT, args=["run"], cwd=str(zp_workspace))
+    results: dict[str, Any] = {}
+
+    async def use(tool: str, **arguments: Any) -> Any:
+        answer = await client.call_tool(f"{P}_{tool}", arguments)
+        results[tool] = answer.structured_content
+        return answer.structured_content
+
+    async with Client(transport, timeout=DEADLINE, init_timeout=DEADLINE) as client:
+        names = {tool.name for tool in await client.list_tools()}
+        await use("provider_info")
+        await use("whoami")
+        await use("list_channels", types=["public"])
+        history = await use("get_channel_history", channel_id=str(GENERAL), limit=3)
+        await use("get_thread", message_id=str(server.message_id("release reply 1")))
+        await use("search_messages", query="flamegraph")
+        await use("list_users", limit=2)
+        await use("get_my_mentions", limit=1)
+        await use("catch_up", per_channel=1)
+        sent = await use("send_message", channel_id=str(OPS), topic="stdio", text="over **stdio**")
+        await use("reply_to_thread", message_id=sent["id"], text="a reply")
+        await use("edit_message", message_id=sent["id"], text="edited over stdio")
+        await use("add_reaction", message_id=sent["id"], emoji="tada")
+        await use("delete_message", message_id=sent["id"])
+        await use("mark_read", channel_id=f"dm:{GRACE}")
+
+    assert names == {
+        f"{P}_{name}" for name in (*CHAT_TOOLS, "provider_info", "whoami", "mark_read")
+    }
+    assert set(results) == {name.removeprefix(f"{P}_") for name in names}
+    assert results["provider_info"]["authenticated"] is True
+    assert results["whoami"]["name"] == "Ada Lovelace"
+    assert {c["name"] for c in results["list_channels"]["channels"]} == {"general", "ops"}
+    assert [unmark_untrusted(m["text"]) for m in history["messages"]] == [
+        "release reply 3",
+        "release reply 2",
+        "release reply 1",
+    ]
+    assert unmark_untrusted(results["get_thread"]["root"]["text"]) == "release plan"
+    assert unmark_untrusted(results["search_messages"]["messages"][-1]["text"]) == general_text(7)
+    assert results["list_users"]["next_cursor"] == "2"
+    assert len(results["get_my_mentions"]["messages"]) == 1
+    assert {c["channel_id"] for c in results["catch_up"]["channels"]} <= {str(DEV), f"dm:{GRACE}"}
+    assert sent["channel_name"] == "ops > stdio"
+    assert results["reply_to_thread"]["channel_name"] == "ops > stdio"
+    assert results["edit_message"]["edited"] is True
+    assert results["add_reaction"]["reactions"] == {"tada": 1}
+    assert results["delete_message"] == {"message_id": sent["id"], "deleted": True}
+    assert results["mark_read"] == {"channel_id": f"dm:{GRACE}", "marked_read": True}
