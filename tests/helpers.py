@@ -261,19 +261,6 @@ async def connect(workspace: Path) -> AsyncIterator[Any]:
         yield client
 
 
-# Debian's chromium (``.ci/run`` installs it); Playwright never downloads a browser here.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
 class HtmlForm(HTMLParser):
     """The first form of a page as a browser would send it: action, method, fields, buttons.
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, MULTICHAT, free_port
+from helpers import MULTICHAT, free_port
 
 from multichat.sandbox import SANDBOX_CLIENT_NAME, SandboxServer
 
