@@ -56,11 +56,6 @@ def test_the_generated_provider_passes_ruff_and_its_own_tests(generated: Path) -
     check_lint_and_own_tests(generated, NAME)
 
 
-@pytest.mark.xfail(
-    reason="template/provider/.../api/platform.py.jinja subclasses `adapter_class(...)`, a "
-    "variable, which mypy refuses (valid-type); the sandbox preset fails the same way",
-    strict=True,
-)
 def test_the_generated_provider_passes_mypy_strict(
     generated: Path, pytestconfig: pytest.Config
 ) -> None:
