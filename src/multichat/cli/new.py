@@ -43,7 +43,9 @@ def provider(
         typer.Option(
             "--preset",
             metavar="PRESET",
-            help="blank (the guide's skeleton) or sandbox (the built-in platform, 12 chat tools).",
+            help="blank (the guide's skeleton), sandbox (the built-in platform), or a chat "
+            "platform: slack, discord, mattermost, zulip, matrix, google_chat, teams "
+            "(docs/platforms/).",
         ),
     ] = "blank",
     defaults: Annotated[

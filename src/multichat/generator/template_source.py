@@ -88,6 +88,11 @@ def render(
         except ValueError as exc:
             if str(exc).startswith("Validation error for question"):  # an answer, not the template
                 raise UserError(f"{_first_line(exc)}; nothing was written") from None
+            if str(exc).startswith("Question ") and str(exc).endswith(" is required"):
+                question = str(exc).split('"')[1] if '"' in str(exc) else str(exc)
+                raise UserError(
+                    f"this preset needs an answer for {question}: pass --data {question}=..."
+                ) from None
             raise GenerationError(
                 f"the template did not render: {_first_line(exc)}; nothing was written"
             ) from None

@@ -561,7 +561,8 @@ def _error_text(response: httpx2.Response) -> str:
         error = body.get("error")
         if isinstance(error, dict):
             return str(error.get("message") or error.get("code") or "error")[:300]
-        if isinstance(error, str):
+        if isinstance(error, str) and error != "error":
             return str(body.get("error_description") or error)[:300]
-        return str(body.get("message") or body.get("detail") or "error")[:300]
+        # Mattermost: message; Zulip: msg; RFC 9457 problem details: detail.
+        return str(body.get("message") or body.get("msg") or body.get("detail") or "error")[:300]
     return "error"
