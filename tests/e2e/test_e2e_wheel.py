@@ -1,17 +1,31 @@
-"""The built wheel carries the template: a fresh venv can make a workspace and serve it."""
+"""From a built wheel, as a user who never cloned multichat (issue 14).
 
+The wheel is served from a package index on 127.0.0.1 (standing in for PyPI, where
+``multichat-mcp`` will live) and installed with ``uv tool install`` into a fresh HOME. That
+multichat makes a workspace, adds a provider and an MCP client entry, and the workspace is
+committed and cloned elsewhere, as a teammate would: the clone serves with ``uv run multichat
+run``, and no committed file names a folder of the first machine. The README's first command,
+``multichat demo``, runs from the installed tool too.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
 import shutil
 import subprocess
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from e2e_support import (
-    DEADLINE,
-    stdio_client,
-    tool_names,
-)
+from e2e_support import DEADLINE
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
 from helpers import clean_env
 
 pytestmark = [
@@ -23,9 +37,7 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _run(args, cwd, timeout=3 * DEADLINE):
-    env = clean_env()
-    env.pop("VIRTUAL_ENV", None)
+def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 5 * DEADLINE) -> str:
     result = subprocess.run(
         args,
         cwd=cwd,
@@ -37,37 +49,125 @@ def _run(args, cwd, timeout=3 * DEADLINE):
         check=False,
     )
     assert result.returncode == 0, (args, result.stdout, result.stderr)
-    return result
+    return result.stdout
 
 
-async def test_wheel_installs_and_generates(tmp_path):
-    dist = tmp_path / "dist"
-    _run(["uv", "build", "--wheel", "--out-dir", str(dist)], cwd=REPO)
-    (wheel,) = dist.glob("multichat-*.whl")
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    env = clean_env()
+    env.pop("VIRTUAL_ENV", None)
+    run(["uv", "build", "--wheel", "--out-dir", str(dist)], cwd=REPO, env=env)
+    (built,) = dist.glob("multichat_mcp-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def index(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PEP 503 simple index on 127.0.0.1 that holds the wheel."""
+    root = tmp_path_factory.mktemp("index")
+    files = root / "files"
+    files.mkdir()
+    shutil.copy2(wheel, files / wheel.name)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    page = root / "simple" / "multichat-mcp"
+    page.mkdir(parents=True)
+    (page / "index.html").write_text(
+        f'<html><body><a href="../../files/{wheel.name}#sha256={digest}">{wheel.name}</a>'
+        "</body></html>"
+    )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_the_wheel_carries_the_template(wheel: Path):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert "multichat/_template/copier.yml" in names
     assert "multichat/_template/template/workspace/provider-config.yaml" in names
+    assert "multichat/_template/template/presets/sandbox/config.yaml.jinja" in names
     provider = "multichat/_template/template/provider/src/providers/{{ provider_name }}/"
     for contract in ("mcp_instance.py.jinja", "server_auth.py.jinja", "api/auth.py.jinja"):
         assert provider + contract in names
     assert not any("__pycache__" in name for name in names)
+    metadata = next(name for name in names if name.endswith(".dist-info/METADATA"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert "Name: multichat-mcp" in archive.read(metadata).decode()
 
-    venv = tmp_path / "venv"
-    _run(["uv", "venv", "--quiet", "--python", sys.executable, str(venv)], cwd=tmp_path)
-    _run(
-        ["uv", "pip", "install", "--quiet", "--python", str(venv / "bin/python"), str(wheel)],
-        cwd=tmp_path,
+
+async def test_a_tool_install_makes_a_workspace_a_teammate_can_clone(index: str, tmp_path: Path):
+    home = tmp_path / "home"
+    (home / ".config" / "Claude").mkdir(parents=True)  # as if Claude Desktop had run once
+    env = clean_env(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        UV_TOOL_DIR=str(home / ".local" / "share" / "uv" / "tools"),
+        UV_TOOL_BIN_DIR=str(home / ".local" / "bin"),
+        UV_CACHE_DIR=os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
+        UV_INDEX=index,
+        UV_PYTHON=sys.executable,
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
     )
-    multichat = str(venv / "bin" / "multichat")
+    env.pop("VIRTUAL_ENV", None)
+    run(["uv", "tool", "install", "multichat-mcp"], cwd=tmp_path, env=env)
+    multichat = str(home / ".local" / "bin" / "multichat")
 
-    _run([multichat, "init", "my-chats"], cwd=tmp_path)
-    ws = tmp_path / "my-chats"
-    # The package named multichat on PyPI is another project: the workspace installs this one
-    # from the wheel the running multichat came from.
-    assert f'multichat = {{ path = "{wheel}" }}' in (ws / "pyproject.toml").read_text()
-    _run([multichat, "new", "provider", "alpha"], cwd=ws)
-    assert (ws / "src/providers/alpha/mcp_instance.py").is_file()
+    first = tmp_path / "first"
+    first.mkdir()
+    run([multichat, "init", "team-chats"], cwd=first, env=env)
+    ws = first / "team-chats"
+    run([multichat, "new", "provider", "chat", "--preset", "sandbox"], cwd=ws, env=env)
+    run([multichat, "install", "claude-desktop"], cwd=ws, env=env)
+    run([multichat, "install", "claude-code"], cwd=ws, env=env)
+    desktop = (home / ".config" / "Claude" / "claude_desktop_config.json").read_text()
+    assert str(ws) in desktop  # the user's own client file names this machine's folder
+    run(["uv", "lock"], cwd=ws, env=env)
+    run(["git", "init", "--quiet"], cwd=ws, env=env)
+    run(["git", "add", "--all"], cwd=ws, env=env)
+    run(["git", "commit", "--quiet", "-m", "our chats"], cwd=ws, env=env)
 
-    async with stdio_client(multichat, ["run"], ws, log_file=tmp_path / "stderr.log") as client:
-        assert await tool_names(client) == ["alpha_provider_info", "alpha_whoami"]
+    committed = run(["git", "ls-files"], cwd=ws, env=env).split()
+    assert "uv.lock" in committed
+    assert ".mcp.json" in committed
+    machine = [str(tmp_path), str(home), str(Path.home()), str(REPO), sys.prefix]
+    for name in committed:
+        text = (ws / name).read_text(errors="replace")
+        for path in machine:
+            assert path not in text, (name, path)
+
+    second = tmp_path / "second"
+    second.mkdir()
+    run(["git", "clone", "--quiet", str(ws), "team-chats"], cwd=second, env=env)
+    clone = second / "team-chats"
+    transport = StdioTransport(
+        command="uv", args=["run", "multichat", "run"], cwd=str(clone), env=env
+    )
+    async with Client(transport, timeout=5 * DEADLINE) as client:
+        names = {tool.name for tool in await client.list_tools()}
+    assert {"chat_catch_up", "chat_send_message", "chat_provider_info"} <= names
+
+
+def test_the_readme_demo_runs_from_the_installed_tool(index: str, tmp_path: Path):
+    home = tmp_path / "home"
+    env = clean_env(
+        HOME=str(home),
+        UV_TOOL_DIR=str(home / "tools"),
+        UV_TOOL_BIN_DIR=str(home / "bin"),
+        UV_CACHE_DIR=os.environ.get("UV_CACHE_DIR", str(Path.home() / ".cache" / "uv")),
+        UV_INDEX=index,
+        UV_PYTHON=sys.executable,
+    )
+    env.pop("VIRTUAL_ENV", None)
+    run(["uv", "tool", "install", "multichat-mcp"], cwd=tmp_path, env=env)
+    out = run([str(home / "bin" / "multichat"), "demo"], cwd=tmp_path, env=env)
+    assert "Done in" in out
