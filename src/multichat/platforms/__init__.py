@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 #: Preset name -> the module that holds its ``Adapter``.
 ADAPTERS: dict[str, str] = {
     "sandbox": "multichat.platforms.sandbox",
+    "google_chat": "multichat.platforms.google_chat",
+    "teams": "multichat.platforms.teams",
 }
 
 
