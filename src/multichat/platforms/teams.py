@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from cachetools import LRUCache
 
-from multichat.atomic_file import write_atomically
 from multichat.chat.adapter import ChatAdapter, iso
 from multichat.chat.markup.html import from_html, to_html
 from multichat.chat.markup.limits import TEAMS
@@ -41,19 +36,21 @@ from multichat.chat.models import (
     UserPage,
     message,
 )
-from multichat.contract import STATE_DIR
 from multichat.errors import UserError
 from multichat.platforms._emoji import emoji_character, emoji_name
+from multichat.platforms._graph import (
+    MessageRef,
+    conversation,
+    is_shown,
+    mentions_of,
+    message_ref,
+    sender_of,
+    when,
+)
+from multichat.platforms._watermarks import read_watermarks, state_file, write_watermarks
 from multichat.runtime.config import load_config
 from multichat.runtime.platform_client import PlatformError
 
-_GUID = r"[0-9A-Za-z-]+"
-_THREAD = r"19:[A-Za-z0-9_.@:=+-]+"
-_CONVERSATION = re.compile(rf"teams/{_GUID}/channels/{_THREAD}|chats/{_THREAD}")
-_MESSAGE = re.compile(
-    rf"(?P<conversation>teams/{_GUID}/channels/{_THREAD}|chats/{_THREAD})"
-    r"/messages/(?P<root>\d+)(?:/replies/(?P<reply>\d+))?"
-)
 #: Graph's largest page for chat and channel messages and replies ($top, chat-list-messages,
 #: channel-list-messages, chatmessage-list-replies) and for chats (chat-list).
 MAX_TOP = 50
@@ -68,73 +65,6 @@ FIRST_CATCH_UP = datetime.timedelta(days=1)
 MENTIONS_QUERY = "IsMentioned:true"
 WATERMARKS_FILE = "channel-watermarks.json"
 _CHAT_KINDS: dict[str, ChannelKind] = {"oneOnOne": "direct", "group": "group", "meeting": "group"}
-
-
-@dataclass(frozen=True)
-class MessageRef:
-    """A message id taken apart: its conversation, root message and (for a reply) reply."""
-
-    conversation: str
-    root: str
-    reply: str | None = None
-
-    @property
-    def path(self) -> str:
-        """The message's Graph path."""
-        path = f"{self.conversation}/messages/{self.root}"
-        return f"{path}/replies/{self.reply}" if self.reply else path
-
-    @property
-    def in_chat(self) -> bool:
-        """Whether the message is in a chat (no threads) rather than a channel."""
-        return self.conversation.startswith("chats/")
-
-
-def conversation(value: str) -> str:
-    """A channel id (``teams/{team}/channels/{channel}`` or ``chats/{chat}``), checked.
-
-    Raises:
-        UserError: not one.
-    """
-    if not _CONVERSATION.fullmatch(value):
-        raise UserError(
-            f"{value!r} is not a Teams channel id (teams/<team>/channels/19:... or chats/19:...)"
-        )
-    return value
-
-
-def message_ref(value: str) -> MessageRef:
-    """A message id, taken apart.
-
-    Raises:
-        UserError: not one.
-    """
-    match = _MESSAGE.fullmatch(value)
-    if match is None:
-        raise UserError(f"{value!r} is not a Teams message id (<channel id>/messages/<number>)")
-    return MessageRef(match["conversation"], match["root"], match["reply"])
-
-
-def when(text: str) -> datetime.datetime:
-    """A Graph timestamp (``2021-03-28T20:48:29.832Z``) as an aware datetime."""
-    return datetime.datetime.fromisoformat(text)
-
-
-def _is_shown(raw: Mapping[str, Any]) -> bool:
-    """A user's message that is still there (not a system event, not soft-deleted)."""
-    return raw.get("messageType", "message") == "message" and not raw.get("deletedDateTime")
-
-
-def _sender(raw: Mapping[str, Any]) -> Mapping[str, Any]:
-    author = raw.get("from") or {}
-    return author.get("user") or author.get("application") or {}
-
-
-def _mentions_of(raw: Mapping[str, Any], user_id: str | None) -> bool:
-    return any(
-        ((mention.get("mentioned") or {}).get("user") or {}).get("id") == user_id
-        for mention in raw.get("mentions") or ()
-    )
 
 
 class Adapter(ChatAdapter):
@@ -249,7 +179,7 @@ class Adapter(ChatAdapter):
     def _message(self, raw: Mapping[str, Any], conversation_path: str, name: str) -> ChatMessage:
         reply_to = raw.get("replyToId")
         root = f"{conversation_path}/messages/{reply_to}" if reply_to else None
-        sender = _sender(raw)
+        sender = sender_of(raw)
         body = raw.get("body") or {}
         content = str(body.get("content") or "")
         reactions: dict[str, int] = {}
@@ -274,7 +204,7 @@ class Adapter(ChatAdapter):
 
     async def _shown(self, items: Iterable[Mapping[str, Any]], path: str) -> list[ChatMessage]:
         name = await self._name_of(path)
-        return [self._message(raw, path, name) for raw in items if _is_shown(raw)]
+        return [self._message(raw, path, name) for raw in items if is_shown(raw)]
 
     async def _one(self, ref: MessageRef) -> ChatMessage:
         """``GET`` one message or reply (https://learn.microsoft.com/graph/api/chatmessage-get)."""
@@ -556,22 +486,6 @@ class Adapter(ChatAdapter):
 
     # ---- catching up --------------------------------------------------------------------
 
-    def _watermarks_path(self) -> Path:
-        return load_config().root / STATE_DIR / "state" / self.provider / WATERMARKS_FILE
-
-    def _read_watermarks(self) -> dict[str, str]:
-        try:
-            stored = json.loads(self._watermarks_path().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
-
-    def _write_watermarks(self, marks: Mapping[str, str]) -> None:
-        path = self._watermarks_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        content = json.dumps(dict(sorted(marks.items())), indent=1).encode()
-        write_atomically(path, content, 0o600)
-
     async def catch_up(self, per_channel: int, max_channels: int) -> CatchUp:
         """Chats by their read marker; channels since the last catch-up (a local watermark)."""
         me = await self._my_id()
@@ -582,7 +496,8 @@ class Adapter(ChatAdapter):
         )
         chats = chats[:max_channels]
         channels = [c.id for c in await self._team_channels()][: max_channels - len(chats)]
-        marks = self._read_watermarks()
+        watermarks = state_file(self.provider, WATERMARKS_FILE)
+        marks = read_watermarks(watermarks)
         first_time = iso(datetime.datetime.now(datetime.UTC) - FIRST_CATCH_UP)
         chat_news = [self._chat_news(chat, me, per_channel) for chat in chats]
         channel_news = [
@@ -592,7 +507,7 @@ class Adapter(ChatAdapter):
         found = await asyncio.gather(*chat_news, *channel_news)
         for path, (_, newest) in zip(channels, found[len(chats) :], strict=True):
             marks[path] = max(newest, marks.get(path, first_time))
-        self._write_watermarks(marks)
+        write_watermarks(watermarks, marks)
         busy = sorted(
             (news for news, _ in found if news is not None),
             key=lambda news: (-news.mentions_of_me, -news.unread_count),
@@ -630,8 +545,8 @@ class Adapter(ChatAdapter):
         unread = [
             raw
             for raw in page.get("value", [])
-            if _is_shown(raw)
-            and _sender(raw).get("id") != me
+            if is_shown(raw)
+            and sender_of(raw).get("id") != me
             and (read is None or when(raw["createdDateTime"]) > when(read))
         ]
         unread.sort(key=lambda raw: raw["createdDateTime"], reverse=True)
@@ -651,8 +566,8 @@ class Adapter(ChatAdapter):
         fresh = [
             raw
             for raw in posts
-            if _is_shown(raw)
-            and _sender(raw).get("id") != me
+            if is_shown(raw)
+            and sender_of(raw).get("id") != me
             and when(raw["createdDateTime"]) > when(since)
         ]
         return await self._news(path, fresh, me, per_channel), newest
@@ -667,7 +582,7 @@ class Adapter(ChatAdapter):
             channel_id=path,
             channel_name=await self._name_of(path),
             unread_count=len(unread),
-            mentions_of_me=sum(1 for raw in latest if _mentions_of(raw, me)),
+            mentions_of_me=sum(1 for raw in latest if mentions_of(raw, me)),
             latest=await self._shown(latest, path),
         )
 
