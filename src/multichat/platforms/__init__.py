@@ -22,6 +22,8 @@ ADAPTERS: dict[str, str] = {
     "discord": "multichat.platforms.discord",
     "mattermost": "multichat.platforms.mattermost",
     "zulip": "multichat.platforms.zulip",
+    "google_chat": "multichat.platforms.google_chat",
+    "teams": "multichat.platforms.teams",
 }
 
 
