@@ -60,12 +60,6 @@ def test_the_generated_code_passes_ruff(generated: Path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.xfail(
-    reason="template/provider/.../api/platform.py subclasses `adapter_class(preset)`, a value "
-    "mypy cannot use as a base class (valid-type, misc); every non-blank preset fails the same "
-    "way, sandbox included: the shared template needs the fix, not these presets",
-    strict=True,
-)
 def test_the_generated_providers_pass_mypy_strict(generated: Path):
     packages = [f"src/providers/{name}" for name in PRESETS]
     result = run_tool("mypy", "--strict", "--no-error-summary", *packages, cwd=generated)
