@@ -7,10 +7,18 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from helpers import CLIENT_ID, CLIENT_SECRET, MockOAuthServer, free_port, install_mock_server
+from helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    MockOAuthServer,
+    free_port,
+    install_mock_server,
+)
 
 from multichat.runtime import config as runtime_config
 from multichat.sandbox import SandboxServer
@@ -166,3 +174,38 @@ def fake_platform() -> Iterator[Callable[[str], FakePlatform]]:
     yield make
     for fake in made:
         fake.assert_clean()
+
+
+# ---- headless Chromium (Debian's, driven by Playwright) for consent and device pages --------
+
+BROWSER_WAIT = 30.0
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium package "
+            "(`apt-get install -y chromium`, as .ci/run does) to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page in its own browser context (no cookies shared between tests)."""
+    context = browser.new_context()
+    context.set_default_timeout(BROWSER_WAIT * 1000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()

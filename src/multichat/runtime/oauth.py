@@ -175,6 +175,11 @@ def _client_options(settings: OAuthSettingsResolved) -> dict[str, Any]:
 
 def checked_token(provider: str, token: Any) -> dict[str, Any]:
     """A token response that really holds an access token (some servers answer errors as 200s)."""
+    if isinstance(token, dict) and not token.get("access_token") and token.get("error"):
+        reason = str(token["error"])
+        if token.get("error_description"):
+            reason += f": {token['error_description']}"
+        raise OAuthFailed(f"{provider}: the platform refused ({reason})")
     if not isinstance(token, dict) or not token.get("access_token"):
         keys = ", ".join(sorted(token)) if isinstance(token, dict) else type(token).__name__
         raise OAuthFailed(
