@@ -54,6 +54,9 @@ class OAuthSettings(BaseModel):
     token_url: str | None = None
     #: RFC 8628's device authorization endpoint, for ``auth.mode: device``.
     device_authorization_url: str | None = None
+    #: Register a client at the server's ``registration_endpoint`` (RFC 7591) when there is
+    #: none yet: servers that hand out clients themselves (Matrix's next-generation auth).
+    dynamic_registration: bool = False
     revoke_url: str | None = None
     userinfo_url: str | None = None
     scope_separator: str = " "

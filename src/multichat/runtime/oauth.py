@@ -129,6 +129,23 @@ def resolve_settings(
     )
     port = settings.port or 8000
     redirect_uri = settings.callback_url or f"http://127.0.0.1:{port}/auth/callback"
+    try:
+        client = load_client_credentials(config, provider)
+    except ConfigError:
+        if not (oauth.dynamic_registration and found.get("registration_endpoint")):
+            raise
+        from multichat.runtime.client_registration import register_client
+
+        client = ClientCredentials(
+            register_client(
+                provider,
+                str(found["registration_endpoint"]),
+                redirect_uri=redirect_uri,
+                client_name=f"multichat ({settings.name or provider})",
+                scope=oauth.scope_separator.join(settings.scopes),
+                credentials_path=config.credentials_path(provider),
+            )
+        )
     return OAuthSettingsResolved(
         provider=provider,
         authorize_url=authorize_url or "",
@@ -140,7 +157,7 @@ def resolve_settings(
         extra_authorize_params=dict(oauth.extra_authorize_params),
         revoke_url=oauth.revoke_url or found.get("revocation_endpoint") or None,
         userinfo_url=oauth.userinfo_url or found.get("userinfo_endpoint") or None,
-        client=load_client_credentials(config, provider),
+        client=client,
         device_authorization_url=(
             oauth.device_authorization_url or found.get("device_authorization_endpoint") or None
         ),
