@@ -41,7 +41,7 @@ from multichat.chat.models import (
     UserPage,
     message,
 )
-from multichat.errors import UserError
+from multichat.errors import ConfigError, UserError
 from multichat.platforms import matrix_signin
 from multichat.platforms.matrix_events import (
     MESSAGE_TYPES,
@@ -62,6 +62,7 @@ from multichat.platforms.matrix_events import (
     thread_root,
     to_message_id,
 )
+from multichat.runtime.config import load_config
 from multichat.runtime.platform_client import PlatformError
 
 V3 = "_matrix/client/v3"
@@ -109,8 +110,13 @@ def _q(value: str) -> str:
     return quote(value, safe="")
 
 
-def _millis(when: datetime.datetime) -> int:
-    return int(when.timestamp() * 1000)
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def _millis(when: datetime.datetime, *, round_up: bool = False) -> int:
+    """Milliseconds since 1970, exactly (floats lose the last millisecond)."""
+    micros = (when - _EPOCH) // datetime.timedelta(microseconds=1)
+    return -(-micros // 1000) if round_up else micros // 1000
 
 
 class Adapter(ChatAdapter):
@@ -146,9 +152,6 @@ class Adapter(ChatAdapter):
         return await matrix_signin.refresh_tokens(self.provider, base, credentials, timeout=timeout)
 
     def _homeserver(self) -> tuple[str, float]:
-        from multichat.errors import ConfigError
-        from multichat.runtime.config import load_config
-
         settings = load_config().provider(self.provider)
         if not settings.api_base_url:
             raise ConfigError(
@@ -165,8 +168,7 @@ class Adapter(ChatAdapter):
 
     def outgoing(self, markdown: str) -> str:
         """The HTML for ``markdown``, refused when the message content is over the limit."""
-        content = message_content(markdown)
-        self._check_size(content)
+        content = self._content(markdown)
         return str(content.get("formatted_body", content["body"]))
 
     def _check_size(self, content: Mapping[str, Any]) -> None:
@@ -175,6 +177,7 @@ class Adapter(ChatAdapter):
         check_length(encoded, self.message_limit, self.display_name)
 
     def _content(self, markdown: str) -> dict[str, Any]:
+        """The ``m.text`` content of ``markdown``, refused over the limit before any request."""
         content = message_content(markdown)
         self._check_size(content)
         return content
@@ -391,13 +394,12 @@ class Adapter(ChatAdapter):
         ends it.
         """
         room = room_id(channel_id)
+        # Both ends are exclusive: skip events at or after ``latest``, stop at ``oldest``.
+        newest = _millis(latest, round_up=True) if latest else None
+        oldest_ms = _millis(oldest) if oldest else None
         token = cursor
-        if token is None and latest is not None:
-            token = await self._token_before(room, _millis(latest))
-        newest, oldest_ms = (
-            (_millis(latest) if latest else None),
-            (_millis(oldest) if oldest else None),
-        )
+        if token is None and newest is not None:
+            token = await self._token_before(room, newest)
         collected: list[dict[str, Any]] = []
         finished = False
         for _ in range(MAX_PAGES_PER_CALL):

@@ -6,6 +6,7 @@ alice through provider ``mx``. Expected values come from ``SeededRooms``, not co
 
 from __future__ import annotations
 
+import datetime
 import re
 import shutil
 from typing import Any
@@ -186,6 +187,8 @@ async def test_history_pages_without_repeats_and_keeps_to_a_time_window(
             latest=latest,
             limit=2,
         )
+        just_after = datetime.datetime.fromisoformat(latest) + datetime.timedelta(milliseconds=1)
+        later = await history(client, room, oldest=oldest, latest=just_after.isoformat())
 
     assert len(everything) >= 5
     assert [m["id"] for page in pages for m in page] == [m["id"] for m in everything]
@@ -194,6 +197,8 @@ async def test_history_pages_without_repeats_and_keeps_to_a_time_window(
     assert len(expected) >= 2
     assert [m["id"] for m in window["messages"]] == expected
     assert [m["id"] for page in window_pages for m in page] == expected
+    # A millisecond later, the message at ``latest`` is inside the window.
+    assert [m["id"] for m in later["messages"]] == [everything[1]["id"], *expected]
 
 
 async def test_get_thread_gives_the_root_and_its_replies(matrix_workspace, synapse_seeded):

@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx2
 import pytest
-from matrix_support import V3, WRITER, bare_adapter
+from fastmcp.exceptions import ToolError
+from matrix_support import READER, V3, WRITER, bare_adapter, call, mcp
 from support.synapse import DEFAULT_ACCESS_TOKEN_LIFETIME_MS, SynapseServer
 from support.synapse_fixtures import SHORT_ACCESS_TOKEN_LIFETIME_MS
 
@@ -22,6 +23,7 @@ from multichat.platforms.matrix import Adapter
 from multichat.platforms.matrix_signin import discover_homeserver, password_login, refresh_tokens
 from multichat.runtime import load_config
 from multichat.runtime.loader import activate_workspace
+from multichat.runtime.token_access import reset_provider_auth
 
 
 def whoami(server: SynapseServer, token: str) -> httpx2.Response:
@@ -176,3 +178,25 @@ async def test_discovery_failures_say_what_to_do(synapse, well_known, reason):
 async def test_discovery_refuses_what_is_not_a_user_id():
     with pytest.raises(UserError, match="not a Matrix user id"):
         await discover_homeserver("@alice:evil.test/path")
+
+
+async def test_a_signed_out_token_names_the_command_that_fixes_it(
+    matrix_workspace, synapse, synapse_seeded, monkeypatch
+):
+    revoked = synapse.login(synapse_seeded.reader, refresh_token=False).access_token
+    with synapse.client(revoked) as http:
+        assert http.post(f"{V3}/logout", json={}).status_code == 200
+    monkeypatch.setenv("MULTICHAT_MX_TOKEN", revoked)
+    reset_provider_auth()
+    try:
+        async with mcp(matrix_workspace) as client:
+            with pytest.raises(ToolError) as failed:
+                await call(client, READER, "whoami")
+            with pytest.raises(ToolError) as listing:
+                await call(client, READER, "list_channels")
+    finally:
+        reset_provider_auth()
+
+    for error in (failed.value, listing.value):
+        assert f"run `multichat auth {READER}`" in str(error)
+        assert "rejected the token" in str(error)
