@@ -1,9 +1,11 @@
 """Matrix: any homeserver through the client-server API, the rooms the user joined as channels.
 
 Requests are those of https://spec.matrix.org/latest/client-server-api/ under ``api_base_url``
-(the homeserver's base URL); each method's docstring names what it calls. Reading events and
-writing content is :mod:`.matrix_events`; signing in without a stored token (password,
-refresh, ``.well-known`` discovery) is :mod:`.matrix_signin`.
+(the homeserver's base URL); each method's docstring names what it calls. Beside it: reading
+events and writing content (:mod:`.matrix_events`), names of users and rooms
+(:mod:`.matrix_directory`), the one /sync of the channel list and catch-up
+(:mod:`.matrix_sync`), and signing in without a stored token: password, refresh,
+``.well-known`` discovery (:mod:`.matrix_signin`).
 
 Encrypted rooms: this provider holds no encryption keys, so their messages read as
 "encrypted, not readable by this provider", and nothing is sent into them (clear text there
@@ -19,9 +21,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from multichat.chat.adapter import ChatAdapter
 from multichat.chat.markup.html import to_html
@@ -31,7 +31,6 @@ from multichat.chat.models import (
     ChannelKind,
     ChannelNews,
     ChannelPage,
-    ChatChannel,
     ChatMessage,
     ChatThread,
     ChatUser,
@@ -43,9 +42,11 @@ from multichat.chat.models import (
 )
 from multichat.errors import ConfigError, UserError
 from multichat.platforms import matrix_signin
+from multichat.platforms.matrix_directory import Directory, Room
 from multichat.platforms.matrix_events import (
     MESSAGE_TYPES,
-    BoundedCache,
+    V1,
+    V3,
     bundled,
     current_content,
     emoji_key,
@@ -56,58 +57,33 @@ from multichat.platforms.matrix_events import (
     message_text,
     relation,
     room_id,
+    segment,
     sent_at,
     server_name,
     split_message_id,
     thread_root,
     to_message_id,
 )
+from multichat.platforms.matrix_sync import (
+    SyncedRoom,
+    direct_rooms,
+    members_name,
+    renamed,
+    room_heroes,
+    sync_filter,
+    synced_room,
+    unread_messages,
+)
 from multichat.runtime.config import load_config
 from multichat.runtime.platform_client import PlatformError
 
-V3 = "_matrix/client/v3"
-V1 = "_matrix/client/v1"
 #: /messages requests one history call makes at most (thread replies are skipped client-side).
 MAX_PAGES_PER_CALL = 10
 #: Reactions read per message (one page of /relations).
 MAX_REACTIONS = 100
-#: Room state /sync brings for the channel list and catch-up.
-_ROOM_STATE = [
-    "m.room.name",
-    "m.room.canonical_alias",
-    "m.room.topic",
-    "m.room.join_rules",
-    "m.room.encryption",
-    "m.room.create",
-    "m.room.member",
-]
 _MESSAGES_FILTER = json.dumps(
     {"types": list(MESSAGE_TYPES), "lazy_load_members": True}, separators=(",", ":")
 )
-
-
-@dataclass(frozen=True)
-class Room:
-    """What messages need to know about their room."""
-
-    name: str
-    encrypted: bool
-
-
-@dataclass(frozen=True)
-class _SyncedRoom:
-    """One joined room as an initial /sync describes it."""
-
-    channel: ChatChannel
-    encrypted: bool
-    timeline: list[dict[str, Any]]
-    unread: int
-    read_marker: str | None
-
-
-def _q(value: str) -> str:
-    """An id as one path segment (``!a:b`` -> ``%21a%3Ab``)."""
-    return quote(value, safe="")
 
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -132,9 +108,7 @@ class Adapter(ChatAdapter):
     def __init__(self, provider: str) -> None:
         """Bind to ``provider``; names of users and rooms are cached as they are learnt."""
         super().__init__(provider)
-        self._user_id: str | None = None
-        self._names: BoundedCache[str, str] = BoundedCache(4096)
-        self._rooms: BoundedCache[str, Room] = BoundedCache(1024)
+        self._directory = Directory(lambda: self.api)
         self._sync_calls = itertools.count()
 
     # ---- sign-in (no stored token needed) ------------------------------------------------------
@@ -182,109 +156,20 @@ class Adapter(ChatAdapter):
         self._check_size(content)
         return content
 
-    # ---- users and rooms -----------------------------------------------------------------------
-
-    async def _my_id(self) -> str:
-        if self._user_id is None:
-            self._user_id = str((await self.api.get(f"{V3}/account/whoami"))["user_id"])
-        return self._user_id
-
-    def _user(self, user_id: str) -> ChatUser:
-        name = self._names.get(user_id) or _localpart(user_id)
-        return ChatUser(id=user_id, username=user_id.removeprefix("@"), name=name)
-
-    def _learn_members(self, events: Iterable[Mapping[str, Any]]) -> None:
-        for event in events:
-            if event.get("type") != "m.room.member":
-                continue
-            name = event.get("content", {}).get("displayname")
-            if isinstance(name, str) and name and isinstance(event.get("state_key"), str):
-                self._names.put(event["state_key"], name)
-
-    async def _resolve_names(self, user_ids: Iterable[str]) -> None:
-        """Profiles (``GET /profile/{userId}``) of users whose names are not known yet."""
-        unknown = sorted({user for user in user_ids if self._names.get(user) is None})
-
-        async def profile(user: str) -> None:
-            try:
-                answer = await self.api.get(f"{V3}/profile/{_q(user)}")
-            except PlatformError as exc:
-                if exc.status not in (403, 404):
-                    raise
-                answer = {}
-            name = answer.get("displayname")
-            self._names.put(user, name if isinstance(name, str) and name else _localpart(user))
-
-        await asyncio.gather(*(profile(user) for user in unknown))
-
-    async def _state(self, room: str, kind: str) -> dict[str, Any] | None:
-        """``GET /rooms/{roomId}/state/{type}/``: the content, or None when it is not set."""
-        try:
-            answer: dict[str, Any] = await self.api.get(f"{V3}/rooms/{_q(room)}/state/{kind}/")
-        except PlatformError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return answer
-
-    async def _room(self, room: str) -> Room:
-        """The room's name and whether it is encrypted, from its state (cached)."""
-        known = self._rooms.get(room)
-        if known is not None:
-            return known
-        named, encryption = await asyncio.gather(
-            self._state(room, "m.room.name"), self._state(room, "m.room.encryption")
-        )
-        name = named.get("name") if named else None
-        if not isinstance(name, str) or not name.strip():
-            name = await self._unnamed_room(room)
-        info = Room(name=name, encrypted=encryption is not None)
-        self._rooms.put(room, info)
-        return info
-
-    async def _unnamed_room(self, room: str) -> str:
-        """Its alias, else its other members' names, as the spec's room-name rules say."""
-        alias, members = await asyncio.gather(
-            self._state(room, "m.room.canonical_alias"),
-            self.api.get(f"{V3}/rooms/{_q(room)}/joined_members"),
-        )
-        if alias and isinstance(alias.get("alias"), str):
-            return str(alias["alias"])
-        me = await self._my_id()
-        others = []
-        for user, profile in sorted(members.get("joined", {}).items()):
-            name = profile.get("display_name") if isinstance(profile, dict) else None
-            if isinstance(name, str) and name:
-                self._names.put(user, name)
-            if user != me:
-                others.append(name or _localpart(user))
-        return _members_name(others)
-
-    async def _refuse_encrypted(self, room: str) -> None:
-        """Refuse to write into an encrypted room (read fresh: a room can turn encrypted)."""
-        known = self._rooms.get(room)
-        encrypted = known.encrypted if known else False
-        if not encrypted:
-            encrypted = await self._state(room, "m.room.encryption") is not None
-        if encrypted:
-            name = known.name if known else room
-            raise UserError(
-                f"{name} is end-to-end encrypted and this provider cannot encrypt: nothing was "
-                "sent (clear text there would downgrade the room's security)"
-            )
-
     # ---- events as messages --------------------------------------------------------------------
 
     async def _event(self, room: str, event_id: str) -> dict[str, Any]:
         """``GET /rooms/{roomId}/event/{eventId}``."""
-        event: dict[str, Any] = await self.api.get(f"{V3}/rooms/{_q(room)}/event/{_q(event_id)}")
+        event: dict[str, Any] = await self.api.get(
+            f"{V3}/rooms/{segment(room)}/event/{segment(event_id)}"
+        )
         return event
 
     async def _reactions(self, room: str, event_ids: Sequence[str]) -> dict[str, list[Any]]:
         """Each event's ``m.annotation`` relations (``GET /relations/{eventId}/m.annotation``)."""
 
         async def annotations(event_id: str) -> list[Any]:
-            path = f"{V1}/rooms/{_q(room)}/relations/{_q(event_id)}/m.annotation"
+            path = f"{V1}/rooms/{segment(room)}/relations/{segment(event_id)}/m.annotation"
             answer = await self.api.get(path, limit=MAX_REACTIONS)
             return list(answer.get("chunk", []))
 
@@ -301,8 +186,8 @@ class Adapter(ChatAdapter):
         """Events as messages, with room and sender names resolved (and cached)."""
         rooms = sorted({room or str(event.get("room_id", "")) for event in events})
         infos, _ = await asyncio.gather(
-            asyncio.gather(*(self._room(each) for each in rooms)),
-            self._resolve_names(str(event.get("sender", "")) for event in events),
+            asyncio.gather(*(self._directory.room(each) for each in rooms)),
+            self._directory.resolve(str(event.get("sender", "")) for event in events),
         )
         names = dict(zip(rooms, (info.name for info in infos), strict=True))
         result = []
@@ -323,7 +208,7 @@ class Adapter(ChatAdapter):
             channel_id=room,
             channel_name=room_name,
             author_id=sender,
-            author=self._names.get(sender) or _localpart(sender),
+            author=self._directory.name(sender),
             sent_at=sent_at(event),
             edited=edited,
             thread_id=to_message_id(room, root) if root else None,
@@ -341,7 +226,7 @@ class Adapter(ChatAdapter):
     async def _own_message(self, ref: str, verb: str) -> tuple[str, str, dict[str, Any]]:
         """The room, event id and event of one of the user's own messages."""
         room, event_id = split_message_id(ref)
-        event, me = await asyncio.gather(self._event(room, event_id), self._my_id())
+        event, me = await asyncio.gather(self._event(room, event_id), self._directory.me())
         if event.get("sender") != me:
             raise UserError(f"you can only {verb} your own messages; {ref} is not yours")
         if not is_message(event):
@@ -354,17 +239,16 @@ class Adapter(ChatAdapter):
         One transaction id per logical send, reused by every retry of the request, so the
         homeserver answers a retry with the first event instead of posting twice.
         """
-        path = f"{V3}/rooms/{_q(room)}/send/{kind}/{uuid.uuid4().hex}"
+        path = f"{V3}/rooms/{segment(room)}/send/{kind}/{uuid.uuid4().hex}"
         return str((await self.api.put(path, dict(content)))["event_id"])
 
     # ---- the twelve jobs -----------------------------------------------------------------------
 
     async def whoami(self) -> ChatUser:
         """``GET /account/whoami``, then the profile's display name."""
-        self._user_id = None
-        me = await self._my_id()
-        await self._resolve_names([me])
-        return self._user(me)
+        me = await self._directory.me(fresh=True)
+        await self._directory.resolve([me])
+        return self._directory.user(me)
 
     async def list_channels(
         self, kinds: list[ChannelKind] | None, limit: int, cursor: str | None
@@ -407,13 +291,13 @@ class Adapter(ChatAdapter):
             # Exactly ``need`` events a page: every event fetched is used or skipped, so the
             # next page starts right after the last one (no repeats, no gaps).
             answer = await self.api.get(
-                f"{V3}/rooms/{_q(room)}/messages",
+                f"{V3}/rooms/{segment(room)}/messages",
                 dir="b",
                 limit=need,
                 filter=_MESSAGES_FILTER,
                 **{"from": token},
             )
-            self._learn_members(answer.get("state", []))
+            self._directory.learn_members(answer.get("state", []))
             chunk = answer.get("chunk", [])
             for event in chunk:
                 stamp = int(event.get("origin_server_ts", 0))
@@ -441,14 +325,16 @@ class Adapter(ChatAdapter):
         """
         try:
             found = await self.api.get(
-                f"{V1}/rooms/{_q(room)}/timestamp_to_event", ts=millis, dir="b"
+                f"{V1}/rooms/{segment(room)}/timestamp_to_event", ts=millis, dir="b"
             )
         except PlatformError as exc:
             if exc.status in (400, 404):
                 return None
             raise
         event_id = str(found["event_id"])
-        context = await self.api.get(f"{V3}/rooms/{_q(room)}/context/{_q(event_id)}", limit=0)
+        context = await self.api.get(
+            f"{V3}/rooms/{segment(room)}/context/{segment(event_id)}", limit=0
+        )
         end = context.get("end")
         return str(end) if end else None
 
@@ -458,7 +344,7 @@ class Adapter(ChatAdapter):
         root, page = await asyncio.gather(
             self._event(room, root_id),
             self.api.get(
-                f"{V1}/rooms/{_q(room)}/relations/{_q(root_id)}/m.thread",
+                f"{V1}/rooms/{segment(room)}/relations/{segment(root_id)}/m.thread",
                 dir="f",
                 limit=limit,
                 **{"from": cursor},
@@ -482,7 +368,7 @@ class Adapter(ChatAdapter):
         """``PUT /rooms/{roomId}/send/m.room.message/{txnId}`` (unless the room is encrypted)."""
         room = room_id(channel_id)
         content = self._content(text)
-        await self._refuse_encrypted(room)
+        await self._directory.refuse_encrypted(room)
         return await self._one(room, await self._send(room, content, "m.room.message"))
 
     async def reply(self, message_id: str, text: str) -> ChatMessage:
@@ -495,7 +381,7 @@ class Adapter(ChatAdapter):
         event = await self._event(room, target)
         if not is_message(event):
             raise UserError(f"{message_id} is not a message that can be replied to")
-        await self._refuse_encrypted(room)
+        await self._directory.refuse_encrypted(room)
         content["m.relates_to"] = {
             "rel_type": "m.thread",
             "event_id": thread_root(event) or target,
@@ -519,14 +405,14 @@ class Adapter(ChatAdapter):
             edit.update(format=new["format"], formatted_body=f"* {new['formatted_body']}")
         self._check_size(edit)
         await self._own_message(message_id, "edit")
-        await self._refuse_encrypted(room)
+        await self._directory.refuse_encrypted(room)
         await self._send(room, edit, "m.room.message")
         return await self._one(room, target, reactions=True)
 
     async def delete(self, message_id: str) -> Deleted:
         """``PUT /rooms/{roomId}/redact/{eventId}/{txnId}`` (own messages only)."""
         room, target, _ = await self._own_message(message_id, "delete")
-        path = f"{V3}/rooms/{_q(room)}/redact/{_q(target)}/{uuid.uuid4().hex}"
+        path = f"{V3}/rooms/{segment(room)}/redact/{segment(target)}/{uuid.uuid4().hex}"
         await self.api.put(path, {})
         return Deleted(message_id=message_id, deleted=True)
 
@@ -535,14 +421,14 @@ class Adapter(ChatAdapter):
         key = emoji_key(emoji)
         room, target = split_message_id(message_id)
         event, found, me = await asyncio.gather(
-            self._event(room, target), self._reactions(room, [target]), self._my_id()
+            self._event(room, target), self._reactions(room, [target]), self._directory.me()
         )
         annotations = found[target]
         mine = any(
             item.get("sender") == me and relation(item).get("key") == key for item in annotations
         )
         if not mine:
-            await self._refuse_encrypted(room)
+            await self._directory.refuse_encrypted(room)
             relates = {"rel_type": "m.annotation", "event_id": target, "key": key}
             reaction = await self._send(room, {"m.relates_to": relates}, "m.reaction")
             annotations = [
@@ -585,7 +471,7 @@ class Adapter(ChatAdapter):
         holds its name, so this lists the people of that server the directory shows the user
         (those sharing a room, or everyone where the server says so). Paged here.
         """
-        me = await self._my_id()
+        me = await self._directory.me()
         start = _offset(cursor)
         body = {"search_term": server_name(me), "limit": start + limit}
         answer = await self.api.post(f"{V3}/user_directory/search", body)
@@ -595,8 +481,8 @@ class Adapter(ChatAdapter):
             user = str(found["user_id"])
             name = found.get("display_name")
             if isinstance(name, str) and name:
-                self._names.put(user, name)
-            users.append(self._user(user))
+                self._directory.learn_name(user, name)
+            users.append(self._directory.user(user))
         more = bool(answer.get("limited")) or len(results) > start + limit
         return UserPage(users=users, next_cursor=str(start + limit) if more else None)
 
@@ -622,16 +508,16 @@ class Adapter(ChatAdapter):
 
         The messages shown are those after each room's ``m.fully_read`` marker.
         """
-        me = await self._my_id()
+        me = await self._directory.me()
         rooms, _ = await asyncio.gather(
             self._synced_rooms(timeline_limit=min(2 * per_channel, 100)),
-            self._resolve_names([me]),
+            self._directory.resolve([me]),
         )
-        my_name = self._names.get(me) or ""
+        my_name = self._directory.name(me)
         latest_first = sorted(rooms, key=lambda room: room.channel.last_message_at or "")
         checked = list(reversed(latest_first))[:max_channels]
         busy = [room for room in checked if room.unread > 0]
-        shown = [_unread_messages(room, me, per_channel) for room in busy]
+        shown = [unread_messages(room, me, per_channel) for room in busy]
         messages = await asyncio.gather(
             *(
                 self._messages(events, room=room.channel.id)
@@ -662,17 +548,17 @@ class Adapter(ChatAdapter):
     async def mark_read(self, channel_id: str) -> MarkedRead:
         """The newest event (``GET /messages``), then ``POST /rooms/{roomId}/read_markers``."""
         room = room_id(channel_id)
-        answer = await self.api.get(f"{V3}/rooms/{_q(room)}/messages", dir="b", limit=1)
+        answer = await self.api.get(f"{V3}/rooms/{segment(room)}/messages", dir="b", limit=1)
         chunk = answer.get("chunk", [])
         if chunk:
             newest = chunk[0]["event_id"]
             body = {"m.fully_read": newest, "m.read": newest}
-            await self.api.post(f"{V3}/rooms/{_q(room)}/read_markers", body)
+            await self.api.post(f"{V3}/rooms/{segment(room)}/read_markers", body)
         return MarkedRead(channel_id=room, marked_read=True)
 
     # ---- /sync ---------------------------------------------------------------------------------
 
-    async def _synced_rooms(self, timeline_limit: int) -> list[_SyncedRoom]:
+    async def _synced_rooms(self, timeline_limit: int) -> list[SyncedRoom]:
         """Every joined room (spaces aside) from one initial ``GET /sync`` with a tight filter.
 
         Synapse answers an identical /sync from a cache for two minutes
@@ -680,140 +566,36 @@ class Adapter(ChatAdapter):
         stale; the cache key holds ``timeout``, which an initial sync never waits on, so each
         call sends a different one.
         """
-        sync_filter = {
-            "presence": {"types": []},
-            "account_data": {"types": ["m.direct"]},
-            "room": {
-                "state": {"types": _ROOM_STATE, "lazy_load_members": True},
-                "timeline": {
-                    "limit": timeline_limit,
-                    "types": list(MESSAGE_TYPES),
-                    "lazy_load_members": True,
-                },
-                "ephemeral": {"types": []},
-                "account_data": {"types": ["m.fully_read"]},
-            },
-        }
         answer = await self.api.get(
             f"{V3}/sync",
-            filter=json.dumps(sync_filter, separators=(",", ":")),
+            filter=sync_filter(timeline_limit),
             timeout=next(self._sync_calls) % 1000 + 1,
             set_presence="offline",
         )
-        direct = _direct_rooms(answer.get("account_data", {}).get("events", []))
+        direct = direct_rooms(answer.get("account_data", {}).get("events", []))
         joined = answer.get("rooms", {}).get("join", {})
-        rooms = [self._synced(room, data, direct) for room, data in joined.items()]
+        for data in joined.values():
+            self._directory.learn_members(data.get("state", {}).get("events", []))
+        rooms = [synced_room(room, data, direct) for room, data in joined.items()]
         found = [room for room in rooms if room is not None]
         unnamed = [room.channel.id for room in found if not room.channel.name]
         if unnamed:
             names = await self._hero_names(unnamed, joined, direct)
-            found = [_renamed(room, names.get(room.channel.id)) for room in found]
+            found = [renamed(room, names.get(room.channel.id)) for room in found]
         for room in found:
-            self._rooms.put(room.channel.id, Room(room.channel.name, room.encrypted))
+            self._directory.remember_room(room.channel.id, Room(room.channel.name, room.encrypted))
         return found
-
-    def _synced(
-        self, room: str, data: Mapping[str, Any], direct: Mapping[str, str]
-    ) -> _SyncedRoom | None:
-        events = list(data.get("state", {}).get("events", []))
-        timeline = list(data.get("timeline", {}).get("events", []))
-        self._learn_members([*events, *timeline])
-        state = {
-            str(event.get("type")): event.get("content", {})
-            for event in events
-            if event.get("state_key") == ""
-        }
-        if state.get("m.room.create", {}).get("type") == "m.space":
-            return None
-        summary = data.get("summary", {})
-        members = summary.get("m.joined_member_count")
-        if room in direct:
-            kind: ChannelKind = "group" if isinstance(members, int) and members > 2 else "direct"
-        else:
-            public = state.get("m.room.join_rules", {}).get("join_rule") == "public"
-            kind = "public" if public else "private"
-        name = state.get("m.room.name", {}).get("name") or state.get(
-            "m.room.canonical_alias", {}
-        ).get("alias")
-        topic = state.get("m.room.topic", {}).get("topic")
-        messages = [event for event in timeline if event.get("type") in MESSAGE_TYPES]
-        markers = [
-            event.get("content", {}).get("event_id")
-            for event in data.get("account_data", {}).get("events", [])
-            if event.get("type") == "m.fully_read"
-        ]
-        return _SyncedRoom(
-            channel=ChatChannel(
-                id=room,
-                name=str(name) if isinstance(name, str) and name.strip() else "",
-                kind=kind,
-                topic=topic if isinstance(topic, str) else "",
-                is_member=True,
-                member_count=members if isinstance(members, int) else None,
-                last_message_at=sent_at(messages[-1]) if messages else None,
-            ),
-            encrypted="m.room.encryption" in state,
-            timeline=timeline,
-            unread=int(data.get("unread_notifications", {}).get("notification_count") or 0),
-            read_marker=markers[0] if markers else None,
-        )
 
     async def _hero_names(
         self, rooms: Sequence[str], joined: Mapping[str, Any], direct: Mapping[str, str]
     ) -> dict[str, str]:
         """Names of unnamed rooms, from the people they are named after (their heroes)."""
-        heroes = {room: _heroes(room, joined[room], direct) for room in rooms}
-        await self._resolve_names(user for users in heroes.values() for user in users)
+        heroes = {room: room_heroes(room, joined[room], direct) for room in rooms}
+        await self._directory.resolve(user for users in heroes.values() for user in users)
         return {
-            room: _members_name([self._names.get(user) or _localpart(user) for user in users])
+            room: members_name([self._directory.name(user) for user in users])
             for room, users in heroes.items()
         }
-
-
-def _renamed(room: _SyncedRoom, name: str | None) -> _SyncedRoom:
-    if name is None:
-        return room
-    channel = room.channel.model_copy(update={"name": name})
-    return _SyncedRoom(channel, room.encrypted, room.timeline, room.unread, room.read_marker)
-
-
-def _unread_messages(room: _SyncedRoom, me: str, most: int) -> list[dict[str, Any]]:
-    """The room's latest messages from others after the read marker, newest first."""
-    events = room.timeline
-    ids = [event.get("event_id") for event in events]
-    if room.read_marker in ids:
-        events = events[ids.index(room.read_marker) + 1 :]
-    unread = [event for event in events if is_message(event) and event.get("sender") != me]
-    return list(reversed(unread[-min(room.unread, most) :]))
-
-
-def _heroes(room: str, data: Mapping[str, Any], direct: Mapping[str, str]) -> list[str]:
-    """The users an unnamed room is named after: the sync summary's, else the DM partner."""
-    heroes = data.get("summary", {}).get("m.heroes")
-    if isinstance(heroes, list) and heroes:
-        return [str(user) for user in heroes[:5]]
-    return [direct[room]] if room in direct else []
-
-
-def _direct_rooms(account_data: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Room id -> the other user, from ``m.direct`` account data."""
-    rooms: dict[str, str] = {}
-    for event in account_data:
-        if event.get("type") != "m.direct":
-            continue
-        for user, room_ids in (event.get("content") or {}).items():
-            for room in room_ids if isinstance(room_ids, list) else []:
-                rooms.setdefault(str(room), str(user))
-    return rooms
-
-
-def _members_name(names: Sequence[str]) -> str:
-    """The spec's name of an unnamed room from its members: ``Bob``, ``Bob and Carol``..."""
-    if not names:
-        return "Empty room"
-    if len(names) <= 2:
-        return " and ".join(names)
-    return f"{names[0]}, {names[1]} and {len(names) - 2} others"
 
 
 def _count_reactions(annotations: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -824,10 +606,6 @@ def _count_reactions(annotations: Iterable[Mapping[str, Any]]) -> dict[str, int]
         if isinstance(relation(item).get("key"), str)
     }
     return dict(Counter(emoji_name(str(key)) for _, key in sorted(seen, key=str)))
-
-
-def _localpart(user_id: str) -> str:
-    return user_id.removeprefix("@").partition(":")[0] or user_id
 
 
 def _offset(cursor: str | None) -> int:

@@ -19,10 +19,14 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
+from urllib.parse import quote
 
 from multichat.chat.markup.html import from_html, to_html
 from multichat.errors import UserError
 
+#: The API's path prefixes under the homeserver's base URL.
+V3 = "_matrix/client/v3"
+V1 = "_matrix/client/v1"
 HTML_FORMAT = "org.matrix.custom.html"
 ENCRYPTED_TEXT = "(encrypted, not readable by this provider)"
 #: Event types that are messages; everything else in a timeline is skipped.
@@ -104,6 +108,16 @@ def split_message_id(value: str) -> tuple[str, str]:
 
 def _blank_or_slash(text: str) -> bool:
     return any(char.isspace() or char == "/" for char in text)
+
+
+def segment(identifier: str) -> str:
+    """An id as one URL path segment (``!a:b`` -> ``%21a%3Ab``)."""
+    return quote(identifier, safe="")
+
+
+def localpart(user_id: str) -> str:
+    """The part of ``@alice:example.org`` between ``@`` and the first colon."""
+    return user_id.removeprefix("@").partition(":")[0] or user_id
 
 
 def server_name(user_id: str) -> str:
