@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bench import workspaces as ws
 from bench.harness import Result, Stats, alternate, peak_rss_kib, timed_process
@@ -637,6 +638,78 @@ def history_10k(rounds: int) -> list[Result]:
     ]
 
 
+# ---- the Matrix preset against a real Synapse ------------------------------------------------
+
+
+def matrix_catch_up(rounds: int) -> list[Result]:
+    """Issue 15: ``catch_up`` over 20 rooms against 20 sequential /messages, both +100 ms."""
+    import httpx2
+    from fastmcp import Client
+
+    from bench.latency import LatencyProxy
+    from multichat.runtime import build_server, load_config
+
+    sys.path.insert(0, str(ws.REPO / "tests"))
+    from support.synapse import SynapseServer
+    from support.synapse_seed import seed_rooms
+
+    root = ws.scratch("matrix")
+    try:
+        with SynapseServer() as synapse:
+            reader = synapse.register_user("alice", display_name="Alice Liddell")
+            peer = synapse.register_user("bob", display_name="Bob Builder")
+            third = synapse.register_user("carol", display_name="Carol Danvers")
+            seeded = seed_rooms(synapse, reader, peer, third)
+            rooms = list(seeded.rooms.values())
+            token = synapse.login(reader, refresh_token=False).access_token
+            port = int(synapse.url.rsplit(":", 1)[1])
+            with LatencyProxy(port, delay=0.1) as proxy:
+                workspace = ws.workspace(
+                    root / "ws", ["chat"], preset="matrix", homeserver=proxy.url
+                )
+                token_file = workspace / "src/providers/chat/token.json"
+                token_file.write_text(json.dumps({"access_token": token, "token_type": "Bearer"}))
+                server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
+
+                def ours() -> float:
+                    async def call() -> float:
+                        async with Client(server) as client:
+                            started = time.perf_counter()
+                            result = await client.call_tool("chat_catch_up", {"per_channel": 3})
+                            elapsed = time.perf_counter() - started
+                            checked = result.structured_content["channels_checked"]
+                            assert checked == len(rooms), checked
+                            return elapsed
+
+                    return asyncio.run(call())
+
+                def sequential() -> float:
+                    headers = {"Authorization": f"Bearer {token}"}
+                    with httpx2.Client(base_url=proxy.url, headers=headers, timeout=30) as http:
+                        started = time.perf_counter()
+                        for room in rooms:
+                            http.get(
+                                f"/_matrix/client/v3/rooms/{quote(room, safe='')}/messages",
+                                params={"dir": "b", "limit": 3},
+                            ).raise_for_status()
+                        return time.perf_counter() - started
+
+                a, b, ratios = alternate(ours, sequential, rounds, warmup=1)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        _ratio_result(
+            "matrix_catch_up",
+            f"Matrix `catch_up` over {len(rooms)} rooms on Synapse, +100 ms a request",
+            a,
+            b,
+            ratios,
+            "20 sequential /messages requests",
+            0.3,
+        )
+    ]
+
+
 def _free_port() -> int:
     import socket
 
@@ -669,4 +742,5 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "refresh_once": refresh_once,
     "catch_up": catch_up,
     "history_10k": history_10k,
+    "matrix_catch_up": matrix_catch_up,
 }

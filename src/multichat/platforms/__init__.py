@@ -24,6 +24,7 @@ ADAPTERS: dict[str, str] = {
     "zulip": "multichat.platforms.zulip",
     "google_chat": "multichat.platforms.google_chat",
     "teams": "multichat.platforms.teams",
+    "matrix": "multichat.platforms.matrix",
 }
 
 
