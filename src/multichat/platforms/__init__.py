@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 #: Preset name -> the module that holds its ``Adapter``.
 ADAPTERS: dict[str, str] = {
     "sandbox": "multichat.platforms.sandbox",
+    "slack": "multichat.platforms.slack",
 }
 
 
