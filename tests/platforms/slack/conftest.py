@@ -45,7 +45,6 @@ def _app(switch: Switch) -> Any:
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
-    @app.post("/api/oauth.v2.access")
     async def refresh(request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode()))
         switch.tokens.requests.append(form)
@@ -61,6 +60,8 @@ def _app(switch: Switch) -> Any:
         )
         return Response(body, status_code=status, headers=headers)
 
+    # Plain routes: FastAPI would read the string annotations as query parameters.
+    app.add_route("/api/oauth.v2.access", refresh, methods=["POST"])
     app.add_route("/{path:path}", anything, methods=["GET", "POST"])
     return app
 

@@ -42,3 +42,13 @@ async def call(client: Any, tool: str, **arguments: Any) -> Any:
     """Call ``slack_<tool>`` and return its structured result."""
     result = await client.call_tool(f"{PROVIDER}_{tool}", arguments)
     return result.structured_content
+
+
+def forget_names() -> None:
+    """Empty the served adapter's name cache (it lives as long as the provider's module)."""
+    import importlib
+
+    from multichat.platforms.slack_names import SlackNames
+
+    platform = importlib.import_module(f"src.providers.{PROVIDER}.api.platform")
+    platform.adapter.names = SlackNames()

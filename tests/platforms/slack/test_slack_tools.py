@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastmcp.exceptions import ToolError
-from slack_support import EXTRAS, PROVIDER, READERS, WRITERS, call
+from slack_support import EXTRAS, PROVIDER, READERS, WRITERS, call, forget_names
 from slack_world import (
     DESIGN,
     DM_GRACE,
@@ -98,6 +98,7 @@ async def test_list_channels_names_every_kind_and_pages(client, slack):
 
 async def test_channel_history_reads_mrkdwn_as_markdown_with_names(client, slack):
     fake, _ = slack
+    forget_names()
     page = await call(client, "get_channel_history", channel_id=GENERAL, limit=50)
 
     assert page["notice"] == UNTRUSTED_NOTICE
