@@ -25,6 +25,7 @@ ADAPTERS: dict[str, str] = {
     "google_chat": "multichat.platforms.google_chat",
     "teams": "multichat.platforms.teams",
     "matrix": "multichat.platforms.matrix",
+    "slack": "multichat.platforms.slack",
 }
 
 

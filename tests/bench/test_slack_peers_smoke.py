@@ -1,0 +1,58 @@
+"""The Slack peers bench's own parts work, without starting any server (the run is manual:
+``uv run python -m bench.slack_peers``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.slack_peers import LenientSlack, table  # noqa: E402
+
+AUTH = {"authorization": "Bearer xoxp-1"}
+
+
+def test_the_lenient_fake_serves_what_the_description_refuses_and_records_it():
+    fake = LenientSlack()
+
+    status, listed = fake.handle(
+        "GET", "https://slack.com/api/conversations.list?team_id=T1&limit=5", AUTH, b""
+    )
+    _, unknown = fake.handle("POST", "https://slack.com/api/client.userBoot", AUTH, b"")
+    _, history = fake.handle(
+        "GET", "https://slack.com/api/conversations.history?channel=C0GENERAL1&limit=3", AUTH, b""
+    )
+
+    assert status == 200
+    assert len(listed["channels"]) == 5
+    assert "team_id" in fake.refused["conversations.list"]
+    assert unknown == {"ok": False, "error": "unknown_method"}
+    assert fake.unknown["client.userBoot"] == 1
+    assert len(history["messages"]) == 3
+    assert "conversations.history" not in fake.refused
+    assert json.dumps(history)
+
+
+def test_the_table_has_a_row_per_server_and_says_when_a_tool_is_missing():
+    row = {
+        "server": "x",
+        "start_median": 0.5,
+        "start_low": 0.4,
+        "start_high": 0.6,
+        "tools": 2,
+        "bytes_per_tool": 300.0,
+        "bytes_per_tool_without_output_schema": 200.0,
+        "calls": {"history": {"first": 0.01, "median": 0.002, "low": 0.001, "high": 0.003}},
+        "jobs": {"get_channel_history": "h", "list_users": "~by name"},
+    }
+
+    text = table([row])
+
+    assert "| x | 500 ms (400-600) | 2 | 300 (200) |" in text
+    assert "2.0 ms (1.0-3.0)" in text
+    assert text.count("no such tool") == 2
+    assert text.endswith("| 1 + 1 partly |")
