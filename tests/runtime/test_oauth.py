@@ -434,3 +434,33 @@ def test_the_sign_in_app_answers_only_its_own_loopback_name(alpha):
     assert all("token_path" not in response.text for response in foreign)
     assert origin.status_code == 403
     assert started.status_code == 421
+
+
+def test_user_scopes_and_a_nested_user_token_as_slack_has_them(alpha, monkeypatch):
+    """Slack's user tokens (docs.slack.dev/authentication/installing-with-oauth).
+
+    oauth.scope_param sends the scopes as user_scope (no scope); oauth.token_key takes the
+    user's token from authed_user.
+    """
+    from helpers import set_provider_keys
+
+    from multichat.runtime.oauth import AuthorizationFlow, _user_token
+
+    path = alpha.path
+    oauth = dict(alpha.raw["alpha"]["oauth"], scope_param="user_scope", token_key="authed_user")
+    set_provider_keys(path.parent, "alpha", oauth=oauth)
+    flow = AuthorizationFlow(load_config(path), "alpha")
+    query = _query(flow.authorization_url())
+    assert query["user_scope"] == "chat:read chat:write"
+    assert "scope" not in query
+
+    answer = {
+        "ok": True,
+        "access_token": "xoxb-bot",
+        "team": {"id": "T1"},
+        "authed_user": {"id": "U1", "access_token": "xoxp-user", "token_type": "user"},
+    }
+    token = _user_token(flow.settings, answer)
+    assert token["access_token"] == "xoxp-user"
+    assert token["team"] == {"id": "T1"}
+    assert _user_token(flow.settings, {"access_token": "plain"})["access_token"] == "plain"

@@ -60,6 +60,12 @@ class OAuthSettings(BaseModel):
     revoke_url: str | None = None
     userinfo_url: str | None = None
     scope_separator: str = " "
+    #: The authorize parameter that carries the scopes: ``scope``, or Slack's ``user_scope``
+    #: (its ``scope`` asks for a bot's scopes).
+    scope_param: str = "scope"
+    #: Where in the token response the user's token is, when it is not at the top level:
+    #: Slack's ``authed_user``.
+    token_key: str | None = None
     pkce: bool = True
     token_endpoint_auth_method: AuthMethod = "client_secret_post"  # noqa: S105 - not a secret
     extra_authorize_params: dict[str, str] = Field(default_factory=dict)

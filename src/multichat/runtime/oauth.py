@@ -25,6 +25,11 @@ from multichat.errors import ConfigError, MultichatError, NotAuthenticated
 from multichat.runtime.config import OAuthSettings, WorkspaceConfig
 
 STATE_TTL_SECONDS = 600.0
+#: Answers to a refresh that mean "sign in again": OAuth's invalid_grant, and Slack's own
+#: (https://docs.slack.dev/authentication/using-token-rotation), answered as HTTP 200.
+REFRESH_REFUSALS = frozenset(
+    {"invalid_grant", "invalid_refresh_token", "token_revoked", "token_expired"}
+)
 #: At most this many sign-ins may be pending at once; the oldest is dropped beyond it, so
 #: hammering /auth cannot grow memory without bound.
 MAX_PENDING_STATES = 64
@@ -76,6 +81,8 @@ class OAuthSettingsResolved:
     userinfo_url: str | None
     client: ClientCredentials
     device_authorization_url: str | None = None
+    scope_param: str = "scope"
+    token_key: str | None = None
 
 
 def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCredentials:
@@ -161,6 +168,8 @@ def resolve_settings(
         device_authorization_url=(
             oauth.device_authorization_url or found.get("device_authorization_endpoint") or None
         ),
+        scope_param=oauth.scope_param,
+        token_key=oauth.token_key,
     )
 
 
@@ -183,7 +192,7 @@ def _client_options(settings: OAuthSettingsResolved) -> dict[str, Any]:
         "redirect_uri": settings.redirect_uri,
         "timeout": HTTP_TIMEOUT,
     }
-    if settings.scope:
+    if settings.scope and settings.scope_param == "scope":
         options["scope"] = settings.scope
     if settings.pkce:
         options["code_challenge_method"] = "S256"
@@ -281,11 +290,16 @@ class AuthorizationFlow:
         state, verifier = self.states.issue()
         client = OAuth2Client(**_client_options(self.settings))
         try:
+            scopes = (
+                {self.settings.scope_param: self.settings.scope}
+                if self.settings.scope and self.settings.scope_param != "scope"
+                else {}
+            )
             url, _ = client.create_authorization_url(
                 self.settings.authorize_url,
                 state=state,
                 code_verifier=verifier if self.settings.pkce else None,
-                **self.settings.extra_authorize_params,
+                **{**scopes, **self.settings.extra_authorize_params},
             )
         finally:
             client.close()
@@ -301,7 +315,7 @@ class AuthorizationFlow:
                 token = await client.fetch_token(self.settings.token_url, **options)
             except (OAuthError, httpx2.HTTPError, ValueError) as exc:
                 raise _oauth_failure(self.provider, exc, "exchange the code") from None
-        return checked_token(self.provider, token)
+        return checked_token(self.provider, _user_token(self.settings, token))
 
 
 def refresh(settings: OAuthSettingsResolved, refresh_token: str) -> dict[str, Any]:
@@ -310,15 +324,33 @@ def refresh(settings: OAuthSettingsResolved, refresh_token: str) -> dict[str, An
         try:
             token = client.refresh_token(settings.token_url, refresh_token=refresh_token)
         except OAuthError as exc:
-            if exc.error == "invalid_grant":
+            if exc.error in REFRESH_REFUSALS:
                 raise RefreshRejected(settings.provider) from None
             raise _oauth_failure(settings.provider, exc, "refresh the token") from None
         except (httpx2.HTTPError, ValueError) as exc:
             raise _oauth_failure(settings.provider, exc, "refresh the token") from None
+    token = _user_token(settings, token)
+    if isinstance(token, dict) and not token.get("access_token") and token.get("error"):
+        # An error answered as a 200 (Slack's invalid_refresh_token): the refresh is refused.
+        raise RefreshRejected(settings.provider)
     fresh = checked_token(settings.provider, token)
     if not fresh.get("refresh_token"):
         fresh["refresh_token"] = refresh_token
     return fresh
+
+
+def _user_token(settings: OAuthSettingsResolved, token: Any) -> Any:
+    """The token from ``oauth.token_key`` when the response nests it (Slack's ``authed_user``).
+
+    The rest of the response is kept beside it.
+    """
+    if not settings.token_key or not isinstance(token, dict):
+        return token
+    nested = token.get(settings.token_key)
+    if not isinstance(nested, dict) or not nested.get("access_token"):
+        return token
+    outer = {key: value for key, value in token.items() if key != settings.token_key}
+    return {**outer, **nested}
 
 
 def revoke(settings: OAuthSettingsResolved, token: str, hint: str) -> None:

@@ -186,12 +186,6 @@ async def test_an_expired_rotating_token_is_refreshed_once_and_the_call_goes_thr
     )
 
 
-@pytest.mark.xfail(
-    reason="runtime (issue 13): Slack refuses a refresh as HTTP 200 ok:false with "
-    "invalid_refresh_token, not invalid_grant, so it is not RefreshRejected and the line does "
-    "not name `multichat auth`",
-    strict=True,
-)
 async def test_a_refused_refresh_names_the_command_that_signs_in_again(
     slack_workspace, slack, slack_server, tmp_path, monkeypatch
 ):
