@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastmcp import Client
-from helpers import free_port
-from ruamel.yaml import YAML
+from helpers import free_port, set_provider_keys
 
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -48,13 +47,7 @@ def copy_workspace(workspace: Path, target: Path) -> Path:
 
 def set_keys(workspace: Path, name: str, **values: object) -> None:
     """Set keys of provider ``name`` in the workspace's provider-config.yaml."""
-    path = workspace / "provider-config.yaml"
-    yaml = YAML()
-    document = yaml.load(path.read_text(encoding="utf-8"))
-    for key, value in values.items():
-        document["providers"][name][key] = value
-    with path.open("w", encoding="utf-8") as handle:
-        yaml.dump(document, handle)
+    set_provider_keys(workspace, name, **values)
 
 
 async def call(client: Client[Any], provider: str, tool: str, **arguments: Any) -> Any:

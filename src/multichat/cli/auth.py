@@ -92,11 +92,24 @@ def auth(
 
 
 def _token(workspace: Any, name: str, zuliprc: Path | None) -> Any:
-    from multichat.runtime.sign_in import read_zuliprc, sign_in_with_token
+    from multichat.runtime.sign_in import sign_in_with_token
 
     if zuliprc is not None:
-        imported = read_zuliprc(zuliprc)
-        return sign_in_with_token(workspace, name, imported.key, imported.email)
+        from multichat.platforms.zuliprc import parse_zuliprc
+
+        try:
+            text = zuliprc.expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read {zuliprc}: {exc}") from None
+        imported = parse_zuliprc(text)
+        base = str(workspace.provider(name).api_base_url or "")
+        if imported["site"] and not base.startswith(imported["site"]):
+            typer.echo(
+                f"multichat: warning: {zuliprc} is for {imported['site']}, but {name} calls "
+                f"{base}: check `api_base_url`",
+                err=True,
+            )
+        return sign_in_with_token(workspace, name, imported["access_token"], imported["username"])
     if sys.stdin.isatty():
         token = getpass.getpass(f"Token for {name} (not shown): ")
     else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -161,35 +161,3 @@ def sign_in_with_device(
 
     token = device_sign_in(config, provider, show=show)
     return anyio.run(accept, provider, token, "device")
-
-
-@dataclass(frozen=True)
-class Zuliprc:
-    """What a ``zuliprc`` holds: the Zulip site, the account's email and its API key."""
-
-    site: str
-    email: str
-    key: str = field(repr=False)
-
-
-def read_zuliprc(path: Path) -> Zuliprc:
-    """Read a ``zuliprc`` (INI, section ``[api]``: ``email``, ``key``, ``site``).
-
-    The format is Zulip's own (https://zulip.com/api/configuring-python-bindings).
-
-    Raises:
-        UserError: the file is missing, unreadable, or lacks one of the three.
-    """
-    import configparser
-
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        text = path.expanduser().read_text(encoding="utf-8")
-        parser.read_string(text, source=str(path))
-    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
-        raise UserError(f"cannot read {path} as a zuliprc: {exc}") from None
-    section = parser["api"] if parser.has_section("api") else {}
-    missing = [key for key in ("email", "key", "site") if not section.get(key)]
-    if missing:
-        raise UserError(f"{path} has no {', '.join(missing)} in its [api] section")
-    return Zuliprc(site=section["site"], email=section["email"], key=section["key"])
