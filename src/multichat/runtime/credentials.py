@@ -18,11 +18,21 @@ class Credentials(Mapping[str, Any]):
     __slots__ = ("_data",)
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        """Copy ``data``; an ``expires_in`` without ``expires_at`` is turned into one."""
+        """Copy ``data``; an ``expires_in`` without ``expires_at`` is turned into one.
+
+        A token's ``obtained_at`` (set by :meth:`obtained_now` when it arrives) lets the margin
+        before expiry follow its lifetime.
+        """
         copied = dict(data)
         if "expires_at" not in copied and isinstance(copied.get("expires_in"), int | float):
             copied["expires_at"] = time.time() + float(copied["expires_in"])
         self._data = copied
+
+    def obtained_now(self) -> Credentials:
+        """These credentials, stamped as obtained now (a fresh sign-in or refresh)."""
+        if self.expires_at is None or "obtained_at" in self._data:
+            return self
+        return Credentials({**self._data, "obtained_at": time.time()})
 
     def __getitem__(self, key: str) -> Any:
         """Return one field of the token response."""
@@ -67,10 +77,17 @@ class Credentials(Mapping[str, Any]):
         return []
 
     def is_expired(self, now: float | None = None, skew: float = EXPIRY_SKEW_SECONDS) -> bool:
-        """True when the token expires within ``skew`` seconds (never, without ``expires_at``)."""
+        """True when the token expires within ``skew`` seconds (never, without ``expires_at``).
+
+        A token that lives less than twice ``skew`` (Synapse's can be set to seconds) gets
+        half its lifetime as the margin, so a fresh one never counts as expired already.
+        """
         expires_at = self.expires_at
         if expires_at is None:
             return False
+        obtained = self._data.get("obtained_at")
+        if isinstance(obtained, int | float) and expires_at > obtained:
+            skew = min(skew, (expires_at - obtained) / 2)
         return (now if now is not None else time.time()) >= expires_at - skew
 
     def is_usable(self) -> bool:

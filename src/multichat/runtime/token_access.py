@@ -178,7 +178,7 @@ class ProviderAuth:
             credentials = Credentials(data)
             if credentials.is_usable():
                 return credentials
-            refreshed = Credentials(self._refresh(credentials))
+            refreshed = Credentials(self._refresh(credentials)).obtained_now()
             store.save(refreshed.to_dict())
         self.token_info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return refreshed
@@ -232,7 +232,7 @@ class ProviderAuth:
         self, credentials: Mapping[str, Any], token_path: str | os.PathLike[str] | None = None
     ) -> Credentials:
         """Store ``credentials`` (atomically, 0600) and make them the in-memory token."""
-        token = Credentials(credentials)
+        token = Credentials(credentials).obtained_now()
         if not token.access_token:
             raise TokenStoreError("refusing to save a token response without an access_token")
         store = self.store(token_path)
