@@ -1,4 +1,4 @@
-"""The adapters' shared helpers: the bounded name cache and the paging shapes."""
+"""The adapters' shared helpers: the bounded name cache, the emoji table and the paging shapes."""
 
 from __future__ import annotations
 
@@ -6,15 +6,16 @@ import datetime
 
 import pytest
 
+from multichat.chat.cache import BoundedCache
+from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.errors import UserError
-from multichat.platforms._cache import BoundedCache
 from multichat.platforms._pages import Batch, newest_first, numbered_window, read_offset
 
 T0 = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
 
 def test_the_cache_drops_the_least_recently_used_entry() -> None:
-    cache: BoundedCache[str] = BoundedCache(size=2)
+    cache: BoundedCache[str, str] = BoundedCache(size=2)
     cache.put("a", "Ada")
     cache.put("b", "Grace")
     assert cache.get("a") == "Ada"  # now the most recently used
@@ -23,6 +24,16 @@ def test_the_cache_drops_the_least_recently_used_entry() -> None:
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("Ada", None, "Linus")
     assert len(cache) == 2
     assert cache.missing(["a", "b", "b", "d"]) == ["b", "d"]
+
+
+def test_emoji_names_and_characters_go_both_ways() -> None:
+    assert emoji_character("thumbsup") == emoji_character("+1") == emoji_character(":+1:") == "👍"
+    assert emoji_character("👍") == "👍"
+    assert emoji_name("👍") == "thumbsup"
+    assert emoji_name("🎉") == "tada"
+    assert emoji_name("custom text") == "custom text"
+    with pytest.raises(UserError, match="no emoji is called 'nope'"):
+        emoji_character("nope")
 
 
 async def test_newest_first_pages_a_history_of_small_batches_without_repeats() -> None:

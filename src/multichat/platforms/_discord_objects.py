@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import emoji as emoji_names
-
+from multichat.chat.emoji_names import emoji_name
 from multichat.chat.models import ChannelKind
 
 # resources/channel#channel-object-channel-types
@@ -116,7 +115,7 @@ def reaction_counts(raw: list[dict[str, Any]]) -> dict[str, int]:
     for reaction in raw:
         name = str(reaction["emoji"].get("name") or "emoji")
         if reaction["emoji"].get("id") is None:
-            name = emoji_names.demojize(name, language="alias").strip(":") or name
+            name = emoji_name(name)
         counts[name] = counts.get(name, 0) + int(reaction.get("count", 0))
     return counts
 

@@ -12,14 +12,14 @@ and shared/specs/discord/openapi.json.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import re
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import emoji as emoji_names
-
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.emoji_names import emoji_character
 from multichat.chat.markup import from_discord, to_discord
 from multichat.chat.markup._reading import split_code
 from multichat.chat.markup.limits import DISCORD
@@ -446,9 +446,8 @@ class Adapter(ChatAdapter):
 
     async def _emoji(self, channel_id: str, name: str) -> str:
         """A standard emoji by name (``thumbsup`` -> 👍), else the guild's custom ``name:id``."""
-        standard = emoji_names.emojize(f":{name}:", language="alias")
-        if standard != f":{name}:":
-            return str(standard)
+        with contextlib.suppress(UserError):
+            return emoji_character(name)
         channel = await self._channel(channel_id)
         if channel is not None and channel.guild_id:
             for custom in await self.api.get(f"guilds/{channel.guild_id}/emojis") or []:

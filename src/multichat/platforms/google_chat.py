@@ -21,6 +21,7 @@ from typing import Any
 from cachetools import LRUCache
 
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.chat.markup.google_chat import from_google_chat, to_google_chat
 from multichat.chat.markup.limits import GOOGLE_CHAT
 from multichat.chat.models import (
@@ -39,7 +40,6 @@ from multichat.chat.models import (
     message,
 )
 from multichat.errors import UserError
-from multichat.platforms._emoji import emoji_character, emoji_name
 from multichat.runtime.config import load_config
 from multichat.runtime.identity import whoami_url
 from multichat.runtime.platform_client import PlatformError

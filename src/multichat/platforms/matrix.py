@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from multichat.chat.adapter import ChatAdapter
+from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.chat.markup.html import to_html
 from multichat.chat.markup.limits import MATRIX, check_length
 from multichat.chat.models import (
@@ -49,8 +50,6 @@ from multichat.platforms.matrix_events import (
     V3,
     bundled,
     current_content,
-    emoji_key,
-    emoji_name,
     is_message,
     mentions_user,
     message_content,
@@ -418,7 +417,7 @@ class Adapter(ChatAdapter):
 
     async def react(self, message_id: str, emoji: str) -> ChatMessage:
         """An ``m.reaction`` (``m.annotation`` with the emoji as key), once per user and emoji."""
-        key = emoji_key(emoji)
+        key = emoji_character(emoji)
         room, target = split_message_id(message_id)
         event, found, me = await asyncio.gather(
             self._event(room, target), self._reactions(room, [target]), self._directory.me()

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multichat.chat.cache import BoundedCache
 from multichat.chat.models import ChatUser
 from multichat.errors import UserError
-from multichat.platforms.matrix_events import V3, BoundedCache, localpart, segment
+from multichat.platforms.matrix_events import V3, localpart, segment
 from multichat.platforms.matrix_sync import members_name
 from multichat.runtime.platform_client import PlatformClient, PlatformError
 

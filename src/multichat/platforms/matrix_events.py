@@ -16,9 +16,8 @@ from __future__ import annotations
 import datetime
 import html
 import re
-from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 from multichat.chat.markup.html import from_html, to_html
@@ -41,33 +40,6 @@ _MEDIA = {
 #: A user id inside Markdown: ``@localpart:server`` (server with an optional port).
 #: https://spec.matrix.org/latest/appendices/#user-identifiers
 USER_ID_IN_TEXT = re.compile(r"(?<![\w@/])@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::[0-9]{1,5})?")
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class BoundedCache(Generic[K, V]):
-    """A per-process map that forgets its least recently used entry beyond ``size`` entries."""
-
-    def __init__(self, size: int) -> None:
-        """Start empty."""
-        self._size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        """The value of ``key`` (now the most recently used), or None."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
-
-    def put(self, key: K, value: V) -> None:
-        """Remember ``value``, forgetting the oldest entry when full."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
-
 
 # ---- ids -------------------------------------------------------------------------------------
 
@@ -242,28 +214,3 @@ def message_content(markdown: str) -> dict[str, Any]:
     users = sorted(set(USER_ID_IN_TEXT.findall(markdown)))
     content["m.mentions"] = {"user_ids": users} if users else {}
     return content
-
-
-def emoji_key(name: str) -> str:
-    """The emoji a reaction carries for a name such as ``thumbsup`` or ``+1``.
-
-    Raises:
-        UserError: no emoji has that name.
-    """
-    import emoji
-
-    shortcode = f":{name}:"
-    found = emoji.emojize(shortcode, language="alias")
-    if found == shortcode:
-        raise UserError(f"no emoji is called {name!r}; use a name such as thumbsup, eyes or tada")
-    return found
-
-
-def emoji_name(key: str) -> str:
-    """A reaction's key as a name (``👍`` -> ``thumbsup``); a key that is not one emoji as is."""
-    import emoji
-
-    name = emoji.demojize(key, language="alias")
-    if name.startswith(":") and name.endswith(":") and name.count(":") == 2:
-        return name[1:-1]
-    return key

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.cache import BoundedCache
 from multichat.chat.markup.limits import MATTERMOST
 from multichat.chat.markup.mattermost import from_mattermost, to_mattermost
 from multichat.chat.models import (
@@ -34,7 +35,6 @@ from multichat.chat.models import (
     message,
 )
 from multichat.errors import UserError
-from multichat.platforms._cache import BoundedCache
 from multichat.platforms._pages import (
     Batch,
     newest_first,
@@ -114,8 +114,8 @@ class Adapter(ChatAdapter):
     def __init__(self, provider: str) -> None:
         """Bind to ``provider``; users and channels are looked up once, then cached."""
         super().__init__(provider)
-        self._users: BoundedCache[dict[str, Any]] = BoundedCache()
-        self._channels: BoundedCache[_Channel] = BoundedCache()
+        self._users: BoundedCache[str, dict[str, Any]] = BoundedCache()
+        self._channels: BoundedCache[str, _Channel] = BoundedCache()
         self._me: dict[str, Any] | None = None
 
     def to_platform(self, markdown: str) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from multichat.chat.adapter import ChatAdapter
+from multichat.chat.cache import BoundedCache
 from multichat.chat.markup._reading import split_code
 from multichat.chat.markup.limits import SLACK
 from multichat.chat.markup.slack import from_mrkdwn, to_mrkdwn
@@ -39,7 +40,7 @@ from multichat.chat.models import (
     message,
 )
 from multichat.errors import UserError
-from multichat.platforms.slack_names import BoundedCache, SlackNames
+from multichat.platforms.slack_names import SlackNames
 from multichat.platforms.slack_web import (
     SlackError,
     call,

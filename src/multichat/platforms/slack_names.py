@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from multichat.chat.cache import BoundedCache
 from multichat.chat.models import ChatUser
 from multichat.platforms.slack_web import SlackError, call
 from multichat.runtime.platform_client import PlatformClient, PlatformError
@@ -28,40 +28,6 @@ USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 CHANNEL_MENTION = re.compile(r"<#([CGD][A-Z0-9]+)>")
 #: Errors that mean "no such thing": remembered, so the id is not asked for again.
 _GONE = frozenset({"user_not_found", "channel_not_found", "users_not_found"})
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class BoundedCache(Generic[K, V]):
-    """A dictionary that forgets its least recently used entry beyond ``size`` entries."""
-
-    def __init__(self, size: int = MAX_ENTRIES) -> None:
-        """Start empty."""
-        self._size = size
-        self._items: OrderedDict[K, V] = OrderedDict()
-
-    def __len__(self) -> int:
-        """How many entries are kept."""
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        """Whether ``key`` is kept (without counting as a use)."""
-        return key in self._items
-
-    def get(self, key: K) -> V | None:
-        """The value of ``key``, or None; a hit counts as a use."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
-
-    def put(self, key: K, value: V) -> None:
-        """Keep ``value`` for ``key``, forgetting the oldest entry when full."""
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 def chat_user(raw: Mapping[str, Any]) -> ChatUser:

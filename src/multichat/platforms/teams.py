@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 from cachetools import LRUCache
 
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.chat.markup.html import from_html, to_html
 from multichat.chat.markup.limits import TEAMS
 from multichat.chat.models import (
@@ -37,7 +38,6 @@ from multichat.chat.models import (
     message,
 )
 from multichat.errors import UserError
-from multichat.platforms._emoji import emoji_character, emoji_name
 from multichat.platforms._graph import (
     MessageRef,
     conversation,

@@ -1,4 +1,4 @@
-"""Reading and writing Matrix events without a server: ids, text, mentions, emoji, the cache.
+"""Reading and writing Matrix events without a server: ids, text and mentions.
 
 Event shapes from https://spec.matrix.org/latest/client-server-api/ (m.room.message msgtypes,
 rich-reply fallbacks, event replacements, user and room mentions).
@@ -11,9 +11,6 @@ import pytest
 from multichat.errors import UserError
 from multichat.platforms.matrix_events import (
     ENCRYPTED_TEXT,
-    BoundedCache,
-    emoji_key,
-    emoji_name,
     is_message,
     mentions_user,
     message_content,
@@ -120,22 +117,3 @@ def test_content_is_plain_without_formatting_and_lists_mentioned_users():
     assert rich["formatted_body"] == "<p><strong>bold</strong></p>"
     assert rich["format"] == "org.matrix.custom.html"
     assert message_content("mail me at me@example.org")["m.mentions"] == {}
-
-
-def test_emoji_names_and_keys_go_both_ways():
-    assert emoji_key("thumbsup") == emoji_key("+1") == "👍"
-    assert emoji_name("👍") == "thumbsup"
-    assert emoji_name("🎉") == "tada"
-    assert emoji_name("custom text") == "custom text"
-    with pytest.raises(UserError, match="no emoji is called 'nope'"):
-        emoji_key("nope")
-
-
-def test_the_cache_forgets_the_least_recently_used():
-    cache: BoundedCache[str, int] = BoundedCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1
-    cache.put("c", 3)
-
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)

@@ -12,7 +12,7 @@ from support.fake_platform import RecordedRequest
 from support.platform_specs import load_spec
 
 from multichat.errors import NotAuthenticated, UserError
-from multichat.platforms.slack_names import BoundedCache, chat_user
+from multichat.platforms.slack_names import chat_user
 from multichat.platforms.slack_web import (
     SlackError,
     check_channel_id,
@@ -107,17 +107,6 @@ def test_failures_are_one_line_each():
     assert "answered without a JSON object" in str(strange)
     for error in (scope, auth, unknown, strange):
         assert "\n" not in str(error)
-
-
-def test_the_name_cache_forgets_the_least_recently_used():
-    cache: BoundedCache[str, int] = BoundedCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1  # "a" is now the most recent
-    cache.put("c", 3)
-
-    assert "b" not in cache
-    assert (cache.get("a"), cache.get("c"), len(cache)) == (1, 3, 2)
 
 
 def test_a_person_is_named_as_slack_shows_them():

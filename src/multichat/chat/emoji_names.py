@@ -1,8 +1,9 @@
 """Emoji names both ways, for platforms whose reactions take the character itself.
 
 The tools take a name without colons (``thumbsup``, ``+1``, ``eyes``: Slack's and GitHub's
-aliases, as the ``emoji`` package knows them); Google Chat's ``Emoji.unicode`` and Graph's
-``setReaction`` want the character, and answers carry the character back.
+aliases, as the ``emoji`` package knows them); Google Chat's ``Emoji.unicode``, Graph's
+``setReaction``, Matrix's ``m.annotation`` key and Discord's standard emoji want the
+character, and answers carry the character back.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from multichat.errors import UserError
 
 
 def emoji_character(name: str) -> str:
-    """The character of an emoji name (``thumbsup`` -> ``👍``).
+    """The character of an emoji name (``thumbsup``, ``:thumbsup:`` or ``👍`` itself -> ``👍``).
 
     Raises:
         UserError: no emoji has that name.
     """
+    if emoji.is_emoji(name):
+        return name
+    name = name.strip().strip(":")
     character = emoji.emojize(f":{name}:", language="alias")
     if character == f":{name}:":
         raise UserError(f"no emoji is called {name!r}; use a name such as thumbsup, eyes or tada")
