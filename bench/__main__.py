@@ -72,25 +72,35 @@ def _write_docs(header: str, table: str) -> None:
 
 NOTES = """## Notes
 
-- **50 providers, 700 tools: 3.5-4 s here against the 2 s target.** It grows linearly
-  (about 50 ms per provider of 14 tools). Profiling (`cProfile` on `build_server`) puts most of
+- **50 providers, 750 tools: 3.1-3.9 s here against the 2 s target.** It grows linearly
+  (about 48 ms per provider of 15 tools). Profiling (`cProfile` on `build_server`) puts most of
   it in FastMCP 4's `Tool.from_function`, which builds each tool's input and output JSON
   schemas with pydantic: about 2.5 ms per tool, so roughly 1.8 s for 700 tools, on top of the
   interpreter and imports (the 1-provider start, about 1.1 s). Two fixes are in: generated
   tool modules keep real annotations (evaluating `from __future__` strings made registration
   a third slower), and the registry takes a tool's location from its code object instead of
   reading the source. Reaching 2 s would need FastMCP to build schemas lazily or share them
-  between identical tools.
+  between identical tools. Issue 19 takes this up.
+- **1-provider start** sits at the 1.1x line (1.09x-1.16x in two runs on 2026-12-01, with
+  `multichat run` itself at 1.19-1.22 s both times, as on 2026-11-26; the bare server's side
+  moved). `python -X importtime` puts the difference in Typer (about 60 ms: `run` goes
+  through the CLI) and pydantic building the config models (about 25 ms).
 - **`new provider` imports what it generates** before writing (issue 5), in a child process
   that starts importing FastMCP while Copier renders. That import is about a second, so passing
   results are cached: the target row is the steady state (a provider of a kind checked before
   in this environment; the benchmark's warm-up round fills the cache), and the row under it is
   the first provider of a kind, with an empty cache each round.
 - **Tool calls** were 0.27x of a bare server while providers were mounted (each call went
-  through FastMCP's provider chain twice); tools are now served flat, on par with a bare server.
+  through FastMCP's provider chain twice); each provider is now added as a local provider
+  under its namespace (`add_provider`), on par with a bare server.
 - **`catch_up`** fetches each channel's read marker and latest page together, so 20 channels
   cost one round trip after the channel list; the sandbox runs in its own process, as a remote
   platform would.
+- **Matrix `catch_up`** runs against a real Synapse (`tests/platforms/matrix`), 20 rooms with
+  100 ms added to every request by a proxy; single runs range 0.11x-0.32x on this 2-CPU
+  machine, so read the median.
+- **Slack against its peers** (`uv run python -m bench.slack_peers`, outside the suite) is in
+  `docs/platforms/slack.md`: the history and start-up targets are not met yet.
 - **`--version`** is answered before Typer is imported, and the version no longer comes from
   `importlib.metadata` (39 ms at start-up).
 """

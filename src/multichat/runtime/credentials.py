@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: Seconds before ``expires_at`` at which a token already counts as expired.
 EXPIRY_SKEW_SECONDS = 60.0
+#: Checked with isinstance; a tuple is cheaper than building ``int | float`` each time.
+_NUMBER = (int, float)
 
 _SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_secret"})
 
@@ -15,7 +18,7 @@ _SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_s
 class Credentials(Mapping[str, Any]):
     """An OAuth token response (``access_token``, ``expires_at``, ...) that masks itself."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_stale_at")
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         """Copy ``data``; an ``expires_in`` without ``expires_at`` is turned into one.
@@ -24,9 +27,11 @@ class Credentials(Mapping[str, Any]):
         before expiry follow its lifetime.
         """
         copied = dict(data)
-        if "expires_at" not in copied and isinstance(copied.get("expires_in"), int | float):
+        if "expires_at" not in copied and isinstance(copied.get("expires_in"), _NUMBER):
             copied["expires_at"] = time.time() + float(copied["expires_in"])
         self._data = copied
+        # Worked out once: a warm get_credentials() asks on every tool call.
+        self._stale_at = self._stale_from(EXPIRY_SKEW_SECONDS)
 
     def obtained_now(self) -> Credentials:
         """These credentials, stamped as obtained now (a fresh sign-in or refresh)."""
@@ -64,7 +69,7 @@ class Credentials(Mapping[str, Any]):
     def expires_at(self) -> float | None:
         """Expiry as a Unix timestamp, or ``None`` when the platform gave none."""
         value = self._data.get("expires_at")
-        return float(value) if isinstance(value, int | float) else None
+        return float(value) if isinstance(value, _NUMBER) else None
 
     @property
     def scopes(self) -> list[str]:
@@ -82,13 +87,18 @@ class Credentials(Mapping[str, Any]):
         A token that lives less than twice ``skew`` (Synapse's can be set to seconds) gets
         half its lifetime as the margin, so a fresh one never counts as expired already.
         """
+        stale_at = self._stale_at if skew == EXPIRY_SKEW_SECONDS else self._stale_from(skew)
+        return (now if now is not None else time.time()) >= stale_at
+
+    def _stale_from(self, skew: float) -> float:
+        """The moment the token counts as expired with margin ``skew`` (infinity: never)."""
         expires_at = self.expires_at
         if expires_at is None:
-            return False
+            return math.inf
         obtained = self._data.get("obtained_at")
-        if isinstance(obtained, int | float) and expires_at > obtained:
+        if isinstance(obtained, _NUMBER) and expires_at > obtained:
             skew = min(skew, (expires_at - obtained) / 2)
-        return (now if now is not None else time.time()) >= expires_at - skew
+        return expires_at - skew
 
     def is_usable(self) -> bool:
         """True when there is an access token that has not expired."""
