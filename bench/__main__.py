@@ -81,10 +81,11 @@ NOTES = """## Notes
   a third slower), and the registry takes a tool's location from its code object instead of
   reading the source. Reaching 2 s would need FastMCP to build schemas lazily or share them
   between identical tools. Issue 19 takes this up.
-- **1-provider start** sits at the 1.1x line (1.09x-1.16x in two runs on 2026-12-01, with
-  `multichat run` itself at 1.19-1.22 s both times, as on 2026-11-26; the bare server's side
-  moved). `python -X importtime` puts the difference in Typer (about 60 ms: `run` goes
-  through the CLI) and pydantic building the config models (about 25 ms).
+- **1-provider start** sits at the 1.1x line: 1.06x-1.21x across five runs on 2026-12-01,
+  with `multichat run` itself at 1.18-1.28 s each time, as on 2026-11-26 (the bare server's
+  side moves more). `python -X importtime` puts the remaining difference in Typer (about 30 ms
+  of imports: `run` goes through the CLI), pydantic building the config models (about 25 ms)
+  and ruamel.yaml (about 12 ms); filelock is no longer imported at start.
 - **`new provider` imports what it generates** before writing (issue 5), in a child process
   that starts importing FastMCP while Copier renders. That import is about a second, so passing
   results are cached: the target row is the steady state (a provider of a kind checked before
@@ -92,10 +93,14 @@ NOTES = """## Notes
   the first provider of a kind, with an empty cache each round.
 - **Tool calls** were 0.27x of a bare server while providers were mounted (each call went
   through FastMCP's provider chain twice); each provider is now added as a local provider
-  under its namespace (`add_provider`), on par with a bare server.
+  under its namespace (`add_provider`), on par with a bare server (0.89x-0.98x across five
+  runs on 2026-12-01; one run's rounds spread wider than that on this 2-CPU machine).
+- **Warm `get_credentials()`** had slipped to 0.81 µs when the expiry margin began to follow
+  a token's lifetime (worked out on every call); the stale moment is now computed once per
+  token, 0.17 µs.
 - **`catch_up`** fetches each channel's read marker and latest page together, so 20 channels
   cost one round trip after the channel list; the sandbox runs in its own process, as a remote
-  platform would.
+  platform would. It sits on its 0.2x line (0.19x-0.21x across five runs on 2026-12-01).
 - **Matrix `catch_up`** runs against a real Synapse (`tests/platforms/matrix`), 20 rooms with
   100 ms added to every request by a proxy; single runs range 0.11x-0.32x on this 2-CPU
   machine, so read the median.
