@@ -18,9 +18,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cachetools import LRUCache
-
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.cache import BoundedCache
 from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.chat.markup.google_chat import from_google_chat, to_google_chat
 from multichat.chat.markup.limits import GOOGLE_CHAT
@@ -143,7 +142,7 @@ class Adapter(ChatAdapter):
     def __init__(self, provider: str) -> None:
         """Caches start empty: names of users and spaces, the user, the member directory."""
         super().__init__(provider)
-        self._names: LRUCache[str, str] = LRUCache(maxsize=4096)
+        self._names: BoundedCache[str, str] = BoundedCache()
         self._me: ChatUser | None = None
         self._directory: tuple[float, list[ChatUser]] | None = None
 

@@ -16,9 +16,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from cachetools import LRUCache
-
 from multichat.chat.adapter import ChatAdapter, iso
+from multichat.chat.cache import BoundedCache
 from multichat.chat.emoji_names import emoji_character, emoji_name
 from multichat.chat.markup.html import from_html, to_html
 from multichat.chat.markup.limits import TEAMS
@@ -78,7 +77,7 @@ class Adapter(ChatAdapter):
     def __init__(self, provider: str) -> None:
         """Caches start empty: names of users, teams and conversations; the user."""
         super().__init__(provider)
-        self._names: LRUCache[str, str] = LRUCache(maxsize=4096)
+        self._names: BoundedCache[str, str] = BoundedCache()
         self._me: ChatUser | None = None
 
     def to_platform(self, markdown: str) -> str:
