@@ -43,11 +43,11 @@ CHROMIUM_ARGS = [
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without MULTICHAT_* and pytest's own, plus ``extra``."""
+    """The environment without MULTICHAT_*, pytest's own and MYPYPATH, plus ``extra``."""
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_"))
+        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
     }
     env.update(extra)
     return env
@@ -104,6 +104,20 @@ def set_provider_keys(workspace: Path, provider: str, **values: object) -> None:
         document["providers"][provider][key] = value
     with path.open("w", encoding="utf-8") as handle:
         yaml.dump(document, handle)
+
+
+def run_module(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` (ruff, mypy, pytest on generated code) in ``cwd``, clean environment."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def run_cli(

@@ -3,12 +3,10 @@ passing ruff, mypy --strict and its own tests."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import clean_env, file_tree
+from helpers import file_tree, run_module
 from ruamel.yaml import YAML
 
 from multichat.contract import GUIDE_KEYS
@@ -21,32 +19,10 @@ from multichat.errors import (
 from multichat.generator.provider import add_provider as generate
 from multichat.runtime.config import load_config
 
-SUBPROCESS_TIMEOUT = 240
-
 
 def entry(workspace: Path, name: str) -> dict:
     document = YAML(typ="safe").load((workspace / "provider-config.yaml").read_text())
     return document["providers"][name]
-
-
-def tool_env() -> dict[str, str]:
-    """The environment for tool subprocesses: the clean one without MYPYPATH either."""
-    env = clean_env()
-    env.pop("MYPYPATH", None)
-    return env
-
-
-def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        env=tool_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 # ---- what is written ----------------------------------------------------------------------
@@ -218,7 +194,7 @@ def generated(workspace: Path, add_provider) -> Path:
 
 def test_generated_python_passes_ruff(generated):
     # The whole workspace: both providers, their tests, and the workspace's own files.
-    result = run_tool("ruff", "check", "--no-cache", ".", cwd=generated)
+    result = run_module("ruff", "check", "--no-cache", ".", cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -229,13 +205,13 @@ def test_generated_provider_passes_mypy_strict(generated, pytestconfig):
     if cache is not None:
         args[1:1] = ["--cache-dir", str(cache)]
 
-    result = run_tool(*args, cwd=generated)
+    result = run_module(*args, cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_generated_workspace_tests_pass(generated):
-    result = run_tool("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
+    result = run_module("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
     output = result.stdout + result.stderr
 
     assert result.returncode == 0, output

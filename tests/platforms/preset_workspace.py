@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastmcp import Client
-from helpers import free_port, set_provider_keys
+from helpers import free_port, run_module
 
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -45,11 +45,6 @@ def copy_workspace(workspace: Path, target: Path) -> Path:
     return target
 
 
-def set_keys(workspace: Path, name: str, **values: object) -> None:
-    """Set keys of provider ``name`` in the workspace's provider-config.yaml."""
-    set_provider_keys(workspace, name, **values)
-
-
 async def call(client: Client[Any], provider: str, tool: str, **arguments: Any) -> Any:
     """Call ``provider``'s ``tool``; its structured result."""
     result = await client.call_tool(f"{provider}_{tool}", arguments)
@@ -73,25 +68,7 @@ async def page_through(
 
 def run_tool(workspace: Path, *args: str) -> tuple[int, str]:
     """``python -m ARGS`` in ``workspace`` without the test run's environment; code and output."""
-    import os
-    import subprocess
-    import sys
-
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_module(*args, cwd=workspace)
     return done.returncode, done.stdout + done.stderr
 
 

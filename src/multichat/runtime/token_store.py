@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
+from filelock import FileLock, Timeout
+
 from multichat.atomic_file import write_atomically
 from multichat.errors import MultichatError
 
@@ -48,9 +50,6 @@ class JsonFileTokenStore:
 
     def __init__(self, path: Path, lock_timeout: float = 30.0) -> None:
         """Use ``path``; its lock file sits beside it as ``<name>.lock``."""
-        # Imported here: `multichat run` starts without it (12 ms) and most starts never lock.
-        from filelock import FileLock
-
         self.path = path
         self._lock = FileLock(str(path.with_name(path.name + ".lock")), timeout=lock_timeout)
 
@@ -107,8 +106,6 @@ class JsonFileTokenStore:
     @contextlib.contextmanager
     def lock(self) -> Iterator[object]:
         """Hold the cross-process lock beside the token file."""
-        from filelock import Timeout
-
         self._ensure_folder()
         try:
             self._lock.acquire()

@@ -3,13 +3,11 @@ and the generated provider passing ruff, mypy --strict and its own tests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from discord_world import APPLICATION_ID
+from helpers import run_module
 from ruamel.yaml import YAML
 
 from multichat.errors import UserError
@@ -68,29 +66,11 @@ def test_a_malformed_application_id_is_refused_and_nothing_is_written(workspace,
     assert not (workspace / "src" / "providers" / "dc").exists()
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
 def test_the_generated_provider_passes_ruff_and_its_own_tests(workspace):
     generate(workspace, discord_application_id=APPLICATION_ID)
 
-    ruff = _run("ruff", "check", "--no-cache", ".", cwd=workspace)
-    tests = _run("pytest", "-q", "-p", "no:cacheprovider", cwd=workspace)
+    ruff = run_module("ruff", "check", "--no-cache", ".", cwd=workspace)
+    tests = run_module("pytest", "-q", "-p", "no:cacheprovider", cwd=workspace)
 
     assert ruff.returncode == 0, ruff.stdout + ruff.stderr
     assert tests.returncode == 0, tests.stdout + tests.stderr
@@ -105,6 +85,6 @@ def test_the_generated_provider_passes_mypy_strict(workspace, pytestconfig):
     if cache is not None:
         args[1:1] = ["--cache-dir", str(cache)]
 
-    mypy = _run(*args, cwd=workspace)
+    mypy = run_module(*args, cwd=workspace)
 
     assert mypy.returncode == 0, mypy.stdout + mypy.stderr

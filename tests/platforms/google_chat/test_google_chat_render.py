@@ -7,34 +7,12 @@ checks the blank preset the same way).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import free_port, run_module
 
-SUBPROCESS_TIMEOUT = 240
 PRESETS = {"gchat": "google_chat", "teams": "teams"}
-
-
-def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +33,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_generated_code_passes_ruff(generated: Path):
-    result = run_tool("ruff", "check", "--no-cache", ".", cwd=generated)
+    result = run_module("ruff", "check", "--no-cache", ".", cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_generated_providers_pass_mypy_strict(generated: Path):
     packages = [f"src/providers/{name}" for name in PRESETS]
-    result = run_tool("mypy", "--strict", "--no-error-summary", *packages, cwd=generated)
+    result = run_module("mypy", "--strict", "--no-error-summary", *packages, cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_generated_tests_pass(generated: Path):
-    result = run_tool("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
+    result = run_module("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
     output = result.stdout + result.stderr
 
     assert result.returncode == 0, output

@@ -4,41 +4,16 @@ checks the blank preset)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_module
 from ruamel.yaml import YAML
 
 from multichat.errors import UserError
 from multichat.generator.provider import add_provider
 from multichat.runtime.config import load_config
-
-TIMEOUT = 240
-
-
-def clean_env() -> dict[str, str]:
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
-
-
-def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +83,7 @@ def test_a_homeserver_that_is_not_a_base_url_is_refused(workspace, homeserver):
 
 
 def test_the_generated_code_passes_ruff(generated):
-    result = run_tool("ruff", "check", "--no-cache", ".", cwd=generated)
+    result = run_module("ruff", "check", "--no-cache", ".", cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -121,13 +96,13 @@ def test_the_generated_sign_in_hooks_pass_mypy_strict(generated, pytestconfig):
     if cache is not None:
         args[1:1] = ["--cache-dir", str(cache)]
 
-    result = run_tool(*args, cwd=generated)
+    result = run_module(*args, cwd=generated)
 
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_the_generated_tests_pass(generated):
-    result = run_tool("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
+    result = run_module("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
     output = result.stdout + result.stderr
 
     assert result.returncode == 0, output

@@ -3,12 +3,10 @@ generated workspace passing ruff, mypy --strict and its own tests."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_module
 from ruamel.yaml import YAML
 
 from multichat.generator.provider import add_provider as generate
@@ -100,24 +98,6 @@ def test_every_default_scope_says_which_tools_need_it_in_the_manifest_and_the_do
 # ---- the generated code passes the tools --------------------------------------------------------
 
 
-def run_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("MULTICHAT_", "PYTEST_")) and key != "MYPYPATH"
-    }
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
 @pytest.fixture
 def generated(workspace: Path) -> Path:
     generate("slack_work", config_path=workspace / "provider-config.yaml", preset="slack")
@@ -125,8 +105,8 @@ def generated(workspace: Path) -> Path:
 
 
 def test_the_generated_workspace_passes_ruff_and_its_own_tests(generated):
-    linted = run_tool("ruff", "check", "--no-cache", ".", cwd=generated)
-    tested = run_tool("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
+    linted = run_module("ruff", "check", "--no-cache", ".", cwd=generated)
+    tested = run_module("pytest", "-v", "-p", "no:cacheprovider", cwd=generated)
     output = tested.stdout + tested.stderr
 
     assert linted.returncode == 0, linted.stdout + linted.stderr
@@ -141,7 +121,7 @@ def test_the_generated_workspace_passes_ruff_and_its_own_tests(generated):
 
 
 def test_the_generated_provider_passes_mypy_strict(generated):
-    result = run_tool(
+    result = run_module(
         "mypy", "--strict", "--no-error-summary", "src/providers/slack_work", cwd=generated
     )
 

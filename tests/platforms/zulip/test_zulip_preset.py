@@ -24,8 +24,8 @@ from fake_zulip import (
     general_text,
 )
 from fastmcp.exceptions import ToolError
-from helpers import connect
-from platforms.preset_workspace import call, copy_workspace, page_through, set_keys, sign_in
+from helpers import connect, set_provider_keys
+from platforms.preset_workspace import call, copy_workspace, page_through, sign_in
 
 from multichat.chat.tools import CHAT_TOOLS, READERS, WRITERS
 from multichat.runtime import UNTRUSTED_NOTICE
@@ -442,7 +442,7 @@ async def test_a_regenerated_key_names_the_command_that_fixes_it(
 
 async def test_read_only_hides_every_writer(zp_workspace: Path, tmp_path: Path) -> None:
     workspace = copy_workspace(zp_workspace, tmp_path / "read-only")
-    set_keys(workspace, P, read_only=True)
+    set_provider_keys(workspace, P, read_only=True)
     async with connect(workspace) as client:
         names = {tool.name for tool in await client.list_tools()}
         channels = await call(client, P, "list_channels", types=["public"])

@@ -90,7 +90,10 @@ def _inline(nodes: list[SyntaxTreeNode], writer: StarWriter, *, in_bold: bool) -
         elif kind in ("link", "image"):
             url = str(node.attrs.get("href") or node.attrs.get("src") or "")
             label = _plain(node) if kind == "link" else str(node.attrs.get("alt") or "")
-            parts.append(writer.link(url, label or node.content or url))
+            if url:
+                parts.append(writer.link(url, label or node.content or url))
+            else:  # "[label]()": nothing to link to, so only the label (an empty <> is not text)
+                parts.append(writer.escape(label or node.content))
         else:
             parts.append(writer.escape(node.content))
     return "".join(parts)
