@@ -84,9 +84,10 @@ NOTES = """## Notes
 - **1-provider start** sits at the 1.1x line: 1.06x-1.21x across five runs on 2026-12-01,
   with `multichat run` itself at 1.18-1.28 s each time, as on 2026-11-26 (the bare server's
   side moves more). `python -X importtime` puts the remaining difference in Typer (about 30 ms
-  of imports: `run` goes through the CLI), pydantic building the config models (about 25 ms)
-  ruamel.yaml (about 12 ms) and filelock (about 12 ms; imported lazily it failed under the
-  disk-error tests' limits, so it stays at the top).
+  of imports: `run` goes through the CLI), pydantic building the config models (about 25 ms),
+  ruamel.yaml (about 12 ms) and filelock (about 12 ms; imported on first use it failed in the
+  read-only-folder test, whose child drops to another user before saving and can no longer
+  read the interpreter's files, so it stays imported at start).
 - **`new provider` imports what it generates** before writing (issue 5), in a child process
   that starts importing FastMCP while Copier renders. That import is about a second, so passing
   results are cached: the target row is the steady state (a provider of a kind checked before
