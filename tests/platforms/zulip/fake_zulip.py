@@ -1,8 +1,9 @@
 """A small stateful Zulip behind the fake platform, checked against zulip_api.yaml.
 
 No description of Zulip's API is kept in tests/support/specs/ (it is too large), so
-zulip_api.yaml transcribes the operations the preset calls from Zulip's documentation pages,
-and :class:`ZulipApi` is the shared :class:`FakePlatform` reading that transcription. Requests
+zulip_api.yaml transcribes the operations the preset calls from Zulip's documentation pages
+(checked against an older zerver/openapi/zulip.yaml; its header says how far), and
+:class:`ZulipApi` is the shared :class:`FakePlatform` reading that transcription. Requests
 and answers are checked against it; behaviour follows the pages each handler cites:
 
 * https://zulip.com/api/get-messages: messages sorted by id; ``anchor`` (an id, ``newest``,
