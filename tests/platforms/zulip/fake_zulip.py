@@ -2,7 +2,7 @@
 
 No description of Zulip's API is kept in tests/support/specs/ (it is too large), so
 zulip_api.yaml transcribes the operations the preset calls from Zulip's documentation pages
-(checked against an older zerver/openapi/zulip.yaml; its header says how far), and
+(checked against a Zulip 12.0 zerver/openapi/zulip.yaml; its header says how far), and
 :class:`ZulipApi` is the shared :class:`FakePlatform` reading that transcription. Requests
 and answers are checked against it; behaviour follows the pages each handler cites:
 
