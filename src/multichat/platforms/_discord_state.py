@@ -16,7 +16,7 @@ from pathlib import Path
 
 from multichat.atomic_file import write_atomically
 from multichat.contract import STATE_DIR
-from multichat.runtime.config import load_config
+from multichat.platforms._watermarks import state_file
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _write_lock = threading.Lock()
 
 def state_path(provider: str) -> Path:
     """``<workspace>/.multichat/state/<provider>/catch_up.json``."""
-    return load_config().root / STATE_DIR / "state" / provider / FILE_NAME
+    return state_file(provider, FILE_NAME)
 
 
 def relative_state_path(provider: str) -> str:
