@@ -2,10 +2,10 @@
 
 ``uv run python -m bench.slack_peers [--rounds N] [--calls N] [--json FILE]``
 
-Three servers over stdio, each talking to the same fake Slack (``tests/platforms/slack``'s
-workspace, answered by a lenient twin of the test fake that records, but serves, what Slack's
-2021 description refuses) through one mitmproxy (PyPI, run with ``uvx``) that sends every
-``https://*.slack.com`` request to it:
+Three servers (and a floor) over stdio, each talking to the same fake Slack
+(``tests/platforms/slack``'s workspace, answered by a lenient twin of the test fake that
+records, but serves, what Slack's 2021 description refuses) through one mitmproxy (PyPI, run
+with ``uvx``) that sends every ``https://*.slack.com`` request to it:
 
 - ours: ``multichat run`` on a workspace with a ``--preset slack`` provider whose
   ``api_base_url`` stays ``https://slack.com/api``; httpx honours ``HTTPS_PROXY`` and
@@ -14,7 +14,10 @@ workspace, answered by a lenient twin of the test fake that records, but serves,
   ``SLACK_MCP_SERVER_CA``;
 - ``@modelcontextprotocol/server-slack`` (npm): its URLs are fixed and Node 20's ``fetch`` ignores
   ``HTTPS_PROXY`` (:func:`reference_ignores_the_proxy` shows it), so a two-line ``--import``
-  preload sets undici's global dispatcher to the proxy; ``NODE_EXTRA_CA_CERTS`` trusts its CA.
+  preload sets undici's global dispatcher to the proxy; ``NODE_EXTRA_CA_CERTS`` trusts its CA;
+- a floor, not a peer: a bare FastMCP server making the same requests with httpx and returning
+  Slack's answers as they came (``bench/slack_floor_server.py``), to show which part of our
+  time per call is FastMCP's and which the preset's.
 
 Measured: spawn to the first ``tools/list`` answer, ``tools/list`` bytes per tool, and the time
 of a ``tools/call`` for channel list, history and search (the median of ``--calls`` calls in one
@@ -345,7 +348,7 @@ class Session:
         self._log.close()
 
 
-# ---- the three servers ---------------------------------------------------------------------------
+# ---- the servers --------------------------------------------------------------------------------
 
 
 def install_peers() -> None:
@@ -481,6 +484,22 @@ def reference(folder: Path, proxy: str, ca: Path) -> Server:
     )
 
 
+def floor(folder: Path, proxy: str, ca: Path) -> Server:
+    """A bare FastMCP server making the same requests (bench/slack_floor_server.py)."""
+    env = _base_env() | {"SLACK_TOKEN": USER_TOKEN, "HTTPS_PROXY": proxy, "SSL_CERT_FILE": str(ca)}
+    return Server(
+        "bare FastMCP + httpx (floor)",
+        [sys.executable, "-m", "bench.slack_floor_server"],
+        env,
+        ROOT,
+        {
+            "channel list": ("slack_list_channels", {"limit": 100}),
+            "history": ("slack_get_channel_history", {"channel_id": "C0GENERAL1", "limit": 20}),
+            "search": ("slack_search_messages", {"query": "flamegraph", "limit": 20}),
+        },
+    )
+
+
 def reference_ignores_the_proxy(folder: Path, proxy: str, ca: Path, fake: LenientSlack) -> str:
     """Run the reference server with HTTPS_PROXY alone: its fetch never reaches the proxy."""
     server = reference(folder, proxy, ca)
@@ -601,7 +620,10 @@ def table(rows: list[dict[str, Any]]) -> str:
             )
         partial = sum(1 for how in row["jobs"].values() if how.startswith("~"))
         whole = len(row["jobs"]) - partial
-        cells.append(f"{whole} + {partial} partly" if partial else str(whole))
+        if not row["jobs"]:
+            cells.append("(a floor, not a peer)")
+        else:
+            cells.append(f"{whole} + {partial} partly" if partial else str(whole))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -620,6 +642,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
                 ours(folder, proxy, ca),
                 korotovsky(folder, proxy, ca),
                 reference(folder, proxy, ca),
+                floor(folder, proxy, ca),
             ]
             print("measuring ...", file=sys.stderr, flush=True)
             rows = measure(servers, rounds, calls)

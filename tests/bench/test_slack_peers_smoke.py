@@ -56,3 +56,19 @@ def test_the_table_has_a_row_per_server_and_says_when_a_tool_is_missing():
     assert "2.0 ms (1.0-3.0)" in text
     assert text.count("no such tool") == 2
     assert text.endswith("| 1 + 1 partly |")
+
+
+def test_the_floor_row_is_marked_as_no_peer():
+    row = {
+        "server": "floor",
+        "start_median": 0.5,
+        "start_low": 0.4,
+        "start_high": 0.6,
+        "tools": 3,
+        "bytes_per_tool": 100.0,
+        "bytes_per_tool_without_output_schema": 100.0,
+        "calls": {},
+        "jobs": {},
+    }
+
+    assert table([row]).endswith("| (a floor, not a peer) |")

@@ -133,7 +133,11 @@ async def test_the_preset_serves_the_twelve_chat_tools_with_annotations(chat_wor
     for name in CHAT_TOOLS:
         tool = tools[f"{PROVIDER}_{name}"]
         assert "Example" in (tool.description or ""), name
-        assert tool.output_schema is not None, name
+        # Result schemas cost context in every conversation; they are opt-in (docs/context.md).
+        assert tool.output_schema is None, name
+        optional = set(tool.input_schema["properties"]) - set(tool.input_schema.get("required", []))
+        for argument in optional:
+            assert "anyOf" not in tool.input_schema["properties"][argument], (name, argument)
 
 
 async def test_provider_info_and_whoami_describe_the_signed_in_user(chat_workspace, sandbox):
@@ -471,6 +475,25 @@ async def test_enabled_tools_serves_only_those_listed(chat_workspace, tmp_path):
 
     assert names == {f"{PROVIDER}_search_messages"}
     assert ids(found) == ["M328", "M322"]
+
+
+async def test_output_schemas_true_advertises_the_result_schemas(chat_workspace, tmp_path):
+    async with connect(chat_workspace) as client:
+        plain = {tool.name: tool for tool in await client.list_tools()}
+        found = await call(client, "search_messages", query="flamegraph")
+    # Read when the provider's tools register, as a new `multichat run` does.
+    workspace = copy_workspace(chat_workspace, tmp_path)
+    set_provider_keys(workspace, PROVIDER, output_schemas=True)
+    async with connect(workspace) as client:
+        typed = {tool.name: tool for tool in await client.list_tools()}
+        typed_found = await call(client, "search_messages", query="flamegraph")
+
+    history = f"{PROVIDER}_get_channel_history"
+    assert plain[history].output_schema is None
+    assert typed[history].output_schema is not None
+    assert "messages" in typed[history].output_schema["properties"]
+    # The same structured result either way: the schema only describes it.
+    assert typed_found == found
 
 
 # ---- authentication --------------------------------------------------------------------------

@@ -8,12 +8,18 @@ out, and ``provider_info`` says why. Docstrings are written for the model that c
 
 Annotations are real objects here (no ``from __future__ import annotations``): FastMCP reads
 them for every tool at start-up, and evaluating strings made that a third slower.
+
+What ``tools/list`` shows is paid in every conversation's context (docs/context.md): optional
+arguments are ``X | SkipJsonSchema[None]`` (``{"type": "string"}``, not an ``anyOf`` with
+null; leaving one out is how a model says "none"), and the results' schemas are advertised
+only where the provider sets ``output_schemas: true``. Results stay structured either way.
 """
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
 
 from multichat.chat.adapter import ChatAdapter, parse_time
 from multichat.chat.models import (
@@ -27,6 +33,7 @@ from multichat.chat.models import (
     MessagePage,
     UserPage,
 )
+from multichat.runtime.config import provider_settings
 from multichat.runtime.provider_info import describe_provider
 from multichat.runtime.registry import ToolDecorator
 
@@ -45,7 +52,8 @@ CHAT_TOOLS = READERS + WRITERS
 
 Limit = Annotated[int, Field(ge=1, le=200, description="How many items to return (1-200).")]
 Cursor = Annotated[
-    str | None, Field(description="next_cursor from the previous page; omit for the first page.")
+    str | SkipJsonSchema[None],
+    Field(description="next_cursor from the previous page; omit for the first page."),
 ]
 #: Above every platform's own limit (the adapter checks that one, in the platform's format):
 #: it only stops a huge argument before any work is done on it.
@@ -54,7 +62,7 @@ Text = Annotated[
 ]
 MessageId = Annotated[str, Field(description="A message id, as other tools return it.")]
 ChannelId = Annotated[str, Field(description="A channel id, as list_channels returns it.")]
-Time = Annotated[str | None, Field(description="ISO-8601 or Unix seconds.")]
+Time = Annotated[str | SkipJsonSchema[None], Field(description="ISO-8601 or Unix seconds.")]
 
 
 def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
@@ -62,6 +70,11 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
     absent = dict(adapter.unavailable())
     wanted = {*CHAT_TOOLS, *adapter.extra_tools, "provider_info", "whoami"} - set(absent)
     registered: list[str] = []
+    settings = provider_settings(adapter.provider)
+    # FastMCP infers a schema from the return type unless told None (its "no schema").
+    schema_options = (
+        {} if settings is not None and settings.output_schemas else {"output_schema": None}
+    )
 
     def add(
         name: str,
@@ -77,6 +90,7 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
                     read_only=read_only,
                     destructive=destructive,
                     idempotent=idempotent,
+                    **schema_options,
                 )
                 decorate(function)
                 registered.append(name)
@@ -105,7 +119,7 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
     @add("list_channels", read_only=True, idempotent=True)
     async def list_channels(
         types: Annotated[
-            list[Literal["public", "private", "direct", "group"]] | None,
+            list[Literal["public", "private", "direct", "group"]] | SkipJsonSchema[None],
             Field(description="Kinds of channel to include; all kinds when omitted."),
         ] = None,
         limit: Limit = 100,
@@ -150,7 +164,8 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
     async def search_messages(
         query: Annotated[str, Field(min_length=1, max_length=500, description="Words to find.")],
         channel_id: Annotated[
-            str | None, Field(description="Search only this channel; all when omitted.")
+            str | SkipJsonSchema[None],
+            Field(description="Search only this channel; all when omitted."),
         ] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
@@ -219,7 +234,8 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
             channel_id: ChannelId,
             text: Text,
             topic: Annotated[
-                str | None, Field(min_length=1, description=adapter.topic_argument)
+                str | SkipJsonSchema[None],
+                Field(min_length=1, description=adapter.topic_argument),
             ] = None,
         ) -> ChatMessage:
             """Post a new message in a channel the user is a member of, under a topic.

@@ -105,6 +105,8 @@ class ProviderConfig(BaseModel):
     enabled_tools: list[str] | None = None
     tool_timeout: float = Field(default=DEFAULT_TOOL_TIMEOUT, gt=0, allow_inf_nan=False)
     http_timeout: float = Field(default=DEFAULT_HTTP_TIMEOUT, gt=0, allow_inf_nan=False)
+    #: Advertise the chat tools' result schemas in ``tools/list`` (docs/context.md says why off).
+    output_schemas: bool = False
 
     @field_validator("scopes", mode="before")
     @classmethod

@@ -103,8 +103,14 @@ def test_four_processes_refresh_once(synapse_short_lived, tmp_path: Path, worksp
         headers={"Authorization": f"Bearer {fresh}"},
         timeout=10,
     )
-    assert whoami.status_code == 200
-    assert whoami.json()["user_id"] == user.user_id
+    # A 3-second token may lapse again on a loaded machine before this check: Synapse then says
+    # it expired (soft_logout), which it says only of a token it issued; a made-up one is
+    # "unrecognised".
+    if whoami.status_code == 401:
+        assert whoami.json().get("soft_logout") is True, whoami.text
+    else:
+        assert whoami.status_code == 200, whoami.text
+        assert whoami.json()["user_id"] == user.user_id
     # The old refresh token was used once: a second use is refused, so no caller refreshed twice.
     again = httpx2.post(
         f"{server.url}/_matrix/client/v3/refresh",

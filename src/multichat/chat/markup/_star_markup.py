@@ -118,10 +118,14 @@ _MARKDOWN_STYLE = {"*": "**", "_": "*", "~": "~~"}
 _HOLE = re.compile("\ue000(\\d+)\ue001")
 # Slack and Google Chat only know closed ```blocks``` and `spans`; an unclosed one is text.
 _STAR_CODE = re.compile(r"```.+?```|`[^`\n]+`", re.DOTALL)
+# Text with none of these reads back unchanged: no angle, entity, style mark, code or hole.
+_MARKUP_CHARACTER = re.compile("[<&*_~`\ue000\ue001]")
 
 
 def read_star_markup(text: str, reader: StarReader) -> str:
     """Turn star markup into Markdown; code is kept as written, ``<...>`` goes to ``reader``."""
+    if _MARKUP_CHARACTER.search(text) is None:  # most messages: nothing to convert
+        return text
     text = text.replace("\ue000", "\ufffd").replace("\ue001", "\ufffd")
     held: list[str] = []
 
