@@ -87,3 +87,17 @@ def test_every_environment_variable_is_documented():
 
 def test_every_documented_environment_variable_is_read():
     assert sorted(_documented_environment_variables() - _environment_variables_read_by_src()) == []
+
+
+def test_nothing_shipped_points_at_a_guide_md_that_does_not_ship():
+    # The original provider guide is in neither the repository nor a workspace: its content is
+    # docs/provider-guide.md's "A provider written by hand".
+    shipped = [ROOT / "README.md", ROOT / "copier.yml"]
+    for folder in ("src", "template", "docs"):
+        shipped += [path for path in (ROOT / folder).rglob("*") if path.is_file()]
+    pointing = [
+        str(path.relative_to(ROOT))
+        for path in shipped
+        if path.suffix != ".pyc" and "GUIDE.md" in path.read_text(errors="replace")
+    ]
+    assert pointing == []
