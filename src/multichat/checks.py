@@ -136,7 +136,12 @@ def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
             )
         ]
     findings = [
-        Finding(name, "error", f"missing {file}", f"create {folder / file} as GUIDE.md shows")
+        Finding(
+            name,
+            "error",
+            f"missing {file}",
+            f"create {folder / file} as docs/provider-guide.md shows",
+        )
         for file in CONTRACT_FILES
         if not (folder / file).is_file()
     ]
@@ -244,7 +249,7 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
             name,
             "warning",
             f"{config.path.name} lacks {', '.join(missing)}",
-            "add them as GUIDE.md lists",
+            "add them as docs/provider-guide.md lists",
         )
     ]
 

@@ -78,8 +78,8 @@ def owned_folders(name: str) -> list[Path]:
 
 # ---- the three fixed files ---------------------------------------------------------------------
 
-#: Each file a provider must have, and the names it must define (GUIDE.md, "What You Must
-#: Follow"). Everything else in a provider's package is free.
+#: Each file a provider must have, and the names it must define (the provider development
+#: guide's "What You Must Follow"; docs/provider-guide.md). Everything else in a provider is free.
 CONTRACT: dict[PurePosixPath, frozenset[str]] = {
     PurePosixPath("mcp_instance.py"): frozenset({"PROVIDER_NAME", "mcp", "tool"}),
     PurePosixPath("server_auth.py"): frozenset({"app", "run_auth_server"}),

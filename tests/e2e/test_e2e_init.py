@@ -2,10 +2,12 @@
 
 import shutil
 import subprocess
+import tomllib
 
 import pytest
 from e2e_support import assert_user_error
 from helpers import run_cli, tree_snapshot
+from packaging.requirements import Requirement
 
 pytestmark = pytest.mark.e2e
 
@@ -136,3 +138,12 @@ def test_init_bad_project_name_is_one_line(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "ws").exists()
+
+
+def test_every_tool_the_workspace_configures_is_a_dev_dependency(cli_workspace):
+    # A [tool.ruff] section without ruff installed made `uv run ruff check` fail to spawn.
+    project = tomllib.loads((cli_workspace / "pyproject.toml").read_text())
+    configured = set(project["tool"]) - {"uv"}
+    installed = {Requirement(spec).name for spec in project["dependency-groups"]["dev"]}
+    assert {"ruff", "pytest"} <= configured
+    assert sorted(configured - installed) == []

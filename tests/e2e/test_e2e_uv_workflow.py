@@ -71,6 +71,8 @@ async def test_uv_run_inside_the_workspace(tmp_path: Path):
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
     tests = _uv("run", "pytest", "-q", cwd=workspace)
     assert tests.returncode == 0, tests.stdout + tests.stderr
+    lint = _uv("run", "ruff", "check", cwd=workspace)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
 
     transport = StdioTransport(
         command=UV, args=["run", "multichat", "run"], cwd=str(workspace), env=_env()
