@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bench import workspaces as ws
+from bench.context_budget import context_budget
 from bench.harness import Result, Stats, alternate, peak_rss_kib, timed_process
 
 
@@ -743,4 +744,5 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "catch_up": catch_up,
     "history_10k": history_10k,
     "matrix_catch_up": matrix_catch_up,
+    "context_budget": context_budget,
 }

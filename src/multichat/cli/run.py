@@ -69,6 +69,14 @@ def run(
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,
+    dynamic: Annotated[
+        bool,
+        typer.Option(
+            "--dynamic",
+            help="List no provider tools at first: the client enables toolsets as it needs "
+            "them (multichat_list_toolsets, multichat_enable_toolset). Also `server.dynamic`.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -89,6 +97,7 @@ def run(
         allow_unauthenticated=allow_unauthenticated,
         allowed_hosts=allowed_host or (),
         allowed_origins=allowed_origin or (),
+        dynamic=dynamic,
     )
     serve_workspace(
         open_workspace(config, warn=False, own_environment=True),

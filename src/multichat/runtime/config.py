@@ -103,6 +103,8 @@ class ProviderConfig(BaseModel):
     api_base_url: str | None = None
     read_only: bool = False
     enabled_tools: list[str] | None = None
+    #: Which of the provider's tools are served: ``read``, ``write`` or ``all`` (toolsets.py).
+    toolsets: list[Literal["read", "write", "all"]] | None = None
     tool_timeout: float = Field(default=DEFAULT_TOOL_TIMEOUT, gt=0, allow_inf_nan=False)
     http_timeout: float = Field(default=DEFAULT_HTTP_TIMEOUT, gt=0, allow_inf_nan=False)
     #: Advertise the chat tools' result schemas in ``tools/list`` (docs/context.md says why off).
@@ -173,6 +175,8 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     auth: ServerAuthSettings = Field(default_factory=ServerAuthSettings)
+    #: Start with no provider tools listed; a client enables toolsets as it needs them.
+    dynamic: bool = False
 
     @field_validator("auth", mode="before")
     @classmethod

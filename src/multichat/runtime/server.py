@@ -13,7 +13,8 @@ from fastmcp.server.transforms import Visibility
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
-from multichat.runtime.loader import LoadedProvider, LoadReport, load_providers
+from multichat.runtime.loader import LoadReport, load_providers
+from multichat.runtime.toolsets import served_tools
 
 if TYPE_CHECKING:
     from multichat.runtime.http_security import HttpProtection
@@ -28,23 +29,8 @@ INSTRUCTIONS = (
 )
 
 
-def served_tools(provider: LoadedProvider) -> set[str] | None:
-    """The tools the provider's config lets through, or ``None`` for all of them.
-
-    ``read_only`` lets through only tools the registry knows as read-only (a tool added
-    another way counts as writing); ``enabled_tools`` lets through only those it names.
-    """
-    allowed: set[str] | None = None
-    if provider.config.read_only:
-        allowed = {name for name, record in provider.tools.items() if record.read_only}
-    enabled = provider.config.enabled_tools
-    if enabled is not None:
-        allowed = set(enabled) if allowed is None else allowed & set(enabled)
-    return allowed
-
-
 def build_server(
-    config: WorkspaceConfig, providers: Iterable[str] | None = None
+    config: WorkspaceConfig, providers: Iterable[str] | None = None, *, dynamic: bool = False
 ) -> tuple[FastMCP[Any], LoadReport]:
     """Load providers and serve each one's components as ``NAME_component``.
 
@@ -53,17 +39,26 @@ def build_server(
     tool of the main server costs (mounting the provider's whole server cost about a third
     more per call, in bench/). A provider's own FastMCP middleware and lifespan are not run;
     the guide's providers have none. Tools the config hides are neither listed nor callable.
+    ``dynamic`` (or ``server.dynamic`` in the config) lists none until a client enables them.
     """
     report = load_providers(config, providers)
     server: FastMCP[Any] = FastMCP("multichat", instructions=INSTRUCTIONS, version=__version__)
     for name, provider in report.providers.items():
         components: Provider = provider.mcp.local_provider
-        allowed = served_tools(provider)
-        if allowed is not None:
+        served = served_tools(provider)
+        if served.only is not None:
             components = components.wrap_transform(
                 Visibility(False, components={"tool"})
-            ).wrap_transform(Visibility(True, names=allowed, components={"tool"}))
+            ).wrap_transform(Visibility(True, names=set(served.only), components={"tool"}))
+        if served.hidden:
+            components = components.wrap_transform(
+                Visibility(False, names=set(served.hidden), components={"tool"})
+            )
         server.add_provider(components, namespace=name)
+    if dynamic or config.server.dynamic:
+        from multichat.runtime.dynamic import make_dynamic
+
+        make_dynamic(server, report)
     return server, report
 
 

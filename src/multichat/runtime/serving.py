@@ -34,6 +34,8 @@ class ServeOptions:
     allow_unauthenticated: bool = False
     allowed_hosts: Sequence[str] = ()
     allowed_origins: Sequence[str] = ()
+    #: List no provider tools until the client enables a toolset (runtime/dynamic.py).
+    dynamic: bool = False
 
 
 def serve_workspace(
@@ -78,7 +80,9 @@ def serve_workspace(
         )
     for warning in workspace.warnings:
         say(f"multichat: warning: {warning}")
-    server, report = build_server(workspace, list(options.providers) or None)
+    server, report = build_server(
+        workspace, list(options.providers) or None, dynamic=options.dynamic
+    )
     for failure in report.failures:
         say(f"multichat: skipped provider {failure.name}: {failure.reason}")
     if not report.providers:

@@ -1,0 +1,69 @@
+"""Toolsets: a provider's tools in named groups, chosen in config or enabled by a client.
+
+``read`` is every tool the registry knows as read-only, ``write`` every other tool (a tool
+added without the registry counts as writing), ``all`` both. The ``toolsets`` key of a provider
+narrows what it serves together with ``read_only`` and ``enabled_tools``: a tool is served only
+when every one of them lets it through. In dynamic mode (dynamic.py) a client enables toolsets
+one at a time, within what the config serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from multichat.runtime.loader import LoadedProvider
+
+Toolset = Literal["read", "write", "all"]
+TOOLSETS: tuple[Toolset, ...] = ("read", "write", "all")
+
+
+@dataclass(frozen=True)
+class ServedTools:
+    """Which of a provider's tools its config serves (public names, without the namespace).
+
+    ``only`` is ``None`` when nothing restricts the tools to a named set; ``hidden`` names tools
+    left out even so.
+    """
+
+    only: frozenset[str] | None = None
+    hidden: frozenset[str] = field(default_factory=frozenset)
+
+    def allows(self, tool: str) -> bool:
+        """Whether the config serves ``tool``."""
+        return tool not in self.hidden and (self.only is None or tool in self.only)
+
+
+def read_tools(provider: LoadedProvider) -> frozenset[str]:
+    """The provider's tools the registry knows as read-only."""
+    return frozenset(name for name, record in provider.tools.items() if record.read_only)
+
+
+def served_tools(provider: LoadedProvider) -> ServedTools:
+    """What ``read_only``, ``enabled_tools`` and ``toolsets`` let through, together."""
+    readers = read_tools(provider)
+    chosen = set(provider.config.toolsets or ("all",))
+    writers_wanted = bool(chosen & {"all", "write"})
+    readers_wanted = bool(chosen & {"all", "read"})
+    only: set[str] | None = None
+    hidden: frozenset[str] = frozenset()
+    if provider.config.read_only or not writers_wanted:
+        only = set(readers)
+    elif not readers_wanted:
+        hidden = readers
+    enabled = provider.config.enabled_tools
+    if enabled is not None:
+        only = set(enabled) if only is None else only & set(enabled)
+    return ServedTools(frozenset(only) if only is not None else None, hidden)
+
+
+def toolset_members(provider: LoadedProvider, toolset: Toolset, tools: Iterable[str]) -> list[str]:
+    """Of ``tools`` (the provider's public tool names), those in ``toolset`` that are served."""
+    served = served_tools(provider)
+    readers = read_tools(provider)
+    return sorted(
+        name
+        for name in tools
+        if served.allows(name) and (toolset == "all" or (name in readers) == (toolset == "read"))
+    )
