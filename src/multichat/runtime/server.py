@@ -64,6 +64,9 @@ def build_server(
                 Visibility(False, components={"tool"})
             ).wrap_transform(Visibility(True, names=allowed, components={"tool"}))
         server.add_provider(components, namespace=name)
+    from multichat.chat.inbox import add_inbox_tools  # the chat layer's workspace-wide tools
+
+    add_inbox_tools(server, report)
     return server, report
 
 
