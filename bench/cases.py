@@ -711,6 +711,13 @@ def matrix_catch_up(rounds: int) -> list[Result]:
     ]
 
 
+def inbox_catch_up(rounds: int) -> list[Result]:
+    """Issue 21, in a module of its own (:mod:`bench.inbox_cases`)."""
+    from bench.inbox_cases import inbox_catch_up as measure
+
+    return measure(rounds)
+
+
 def _free_port() -> int:
     import socket
 
@@ -745,4 +752,5 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "history_10k": history_10k,
     "matrix_catch_up": matrix_catch_up,
     "context_budget": context_budget,
+    "inbox_catch_up": inbox_catch_up,
 }

@@ -189,7 +189,31 @@ async def seed_rooms_async(
             plan.encrypted_room(),
         )
         await plan.direct_account_data()
+        await _directory_lists(http, reader, {peer.user_id, third.user_id})
         return plan.result()
+
+
+async def _directory_lists(
+    http: httpx2.AsyncClient, reader: MatrixUser, users: set[str], seconds: float = 60.0
+) -> None:
+    """Wait until Synapse's user directory, filled in the background, shows ``users``.
+
+    A test that lists users right after seeding otherwise races the directory's update.
+    """
+    server_name = reader.user_id.split(":", 1)[1]
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        answer = await http.post(
+            "/_matrix/client/v3/user_directory/search",
+            json={"search_term": server_name, "limit": 100},
+            headers={"Authorization": f"Bearer {reader.access_token}"},
+        )
+        found = {result["user_id"] for result in answer.json().get("results", [])}
+        if users <= found:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the user directory still lacks {users - found}")
+        await asyncio.sleep(0.2)
 
 
 class _Plan:

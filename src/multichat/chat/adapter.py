@@ -29,6 +29,8 @@ from multichat.chat.models import (
     MessagePage,
     UserPage,
 )
+from multichat.chat.times import iso as iso
+from multichat.chat.times import parse_time as parse_time
 from multichat.errors import UserError
 from multichat.runtime.platform_client import PlatformClient
 
@@ -152,31 +154,3 @@ class ChatAdapter(ABC):
     async def mark_read(self, channel_id: str) -> MarkedRead:
         """Mark a channel read up to its newest message (platforms with read markers)."""
         raise UserError(f"{self.display_name} has no read markers that multichat can set")
-
-
-def parse_time(value: str | None) -> datetime.datetime | None:
-    """A tool's time argument (ISO-8601, or Unix seconds) as an aware UTC datetime.
-
-    Raises:
-        UserError: the value is neither.
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        when = datetime.datetime.fromtimestamp(float(text), datetime.UTC)
-    except ValueError:
-        try:
-            when = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise UserError(
-                f"{value!r} is not a time: give ISO-8601 (2025-06-05T09:00:00Z) or Unix seconds"
-            ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    return when.astimezone(datetime.UTC)
-
-
-def iso(when: datetime.datetime) -> str:
-    """An aware datetime as ISO-8601 in UTC with a ``Z`` (how every tool shows times)."""
-    return when.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")

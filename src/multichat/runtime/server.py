@@ -55,6 +55,9 @@ def build_server(
                 Visibility(False, names=set(served.hidden), components={"tool"})
             )
         server.add_provider(components, namespace=name)
+    from multichat.chat.inbox import add_inbox_tools  # the chat layer's workspace-wide tools
+
+    add_inbox_tools(server, report)
     if dynamic or config.server.dynamic:
         from multichat.runtime.dynamic import make_dynamic
 

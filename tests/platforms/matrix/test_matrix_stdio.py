@@ -81,7 +81,8 @@ async def test_every_tool_over_stdio(
         await use(WRITER, "delete_message", message_id=sent["id"])
         await use(WRITER, "mark_read", channel_id=writer_rooms.scratch)
 
-    assert names == {f"{p}_{tool}" for p in (READER, WRITER) for tool in TOOLS}
+    inbox = {"inbox_catch_up", "inbox_mentions", "inbox_search"}  # two providers: docs/inbox.md
+    assert names == {f"{p}_{tool}" for p in (READER, WRITER) for tool in TOOLS} | inbox
     assert set(calls) == TOOLS
     assert calls["provider_info"]["authenticated"] is True
     assert calls["whoami"]["id"] == seeded.reader.user_id
