@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 
 #: How a client whose file sits in the workspace names the workspace in ``--directory``.
 PROJECT_DIRECTORY = {
@@ -40,10 +40,16 @@ def install(
     ],
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", metavar="NAME", help="Serve only this provider."),
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            autocompletion=complete_provider,
+            help="Serve only this provider (repeatable).",
+        ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="The server's name in the client.")
+        str | None, typer.Option("--name", metavar="NAME", help="The server's name in the client.")
     ] = None,
     env: Annotated[
         list[str] | None,

@@ -7,11 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from multichat.cli.options import ConfigOption
+from multichat.cli.help_format import HumanCommand, HumanGroup
+from multichat.cli.options import ConfigOption, complete_preset
 from multichat.cli.state import state
 from multichat.errors import UserError
 
-new_app = typer.Typer(help="Generate code into the workspace.", no_args_is_help=True)
+new_app = typer.Typer(
+    cls=HumanGroup, help="Generate code into the workspace.", no_args_is_help=True
+)
 
 
 def parse_data(pairs: list[str]) -> dict[str, Any]:
@@ -32,7 +35,7 @@ def parse_data(pairs: list[str]) -> dict[str, Any]:
     return answers
 
 
-@new_app.command("provider")
+@new_app.command("provider", cls=HumanCommand)
 def provider(
     name: Annotated[
         str,
@@ -43,6 +46,7 @@ def provider(
         typer.Option(
             "--preset",
             metavar="PRESET",
+            autocompletion=complete_preset,
             help="blank (the guide's skeleton), sandbox (the built-in platform), or a chat "
             "platform: slack, discord, mattermost, zulip, matrix, google_chat, teams "
             "(docs/platforms/).",

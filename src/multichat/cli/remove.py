@@ -7,19 +7,27 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption
+from multichat.cli.help_format import HumanCommand, HumanGroup
+from multichat.cli.options import ConfigOption, complete_provider
 from multichat.cli.state import state
 from multichat.errors import UserError
 
 if TYPE_CHECKING:
     from multichat.generator.remove import RemovalPlan
 
-remove_app = typer.Typer(help="Remove generated code from the workspace.", no_args_is_help=True)
+remove_app = typer.Typer(
+    cls=HumanGroup, help="Remove generated code from the workspace.", no_args_is_help=True
+)
 
 
-@remove_app.command("provider")
+@remove_app.command("provider", cls=HumanCommand)
 def provider(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to remove.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", autocompletion=complete_provider, help="The provider to remove."
+        ),
+    ],
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Do not ask; also delete token and credentials.")
     ] = False,

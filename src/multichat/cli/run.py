@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 from multichat.cli.state import state
 
 
@@ -21,17 +21,35 @@ class TransportChoice(StrEnum):
 def run(
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", help="Serve only this provider (repeatable)."),
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            autocompletion=complete_provider,
+            help="Serve only this provider (repeatable).",
+        ),
     ] = None,
     transport: Annotated[
         TransportChoice,
         typer.Option("--transport", "-t", help="stdio, or streamable HTTP at /mcp."),
     ] = TransportChoice.stdio,
-    host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="HTTP address to bind.", rich_help_panel="HTTP"
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="HTTP port.", rich_help_panel="HTTP")
+    ] = 8000,
     config: ConfigOption = None,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="Log level (logs go to stderr).")
+        str,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="DEBUG, INFO, WARNING or ERROR (logs go to stderr).",
+        ),
     ] = "WARNING",
     auth_token: Annotated[
         str | None,
@@ -39,6 +57,7 @@ def run(
             "--auth-token",
             metavar="TOKEN",
             show_default=False,
+            rich_help_panel="HTTP",
             help=(
                 "HTTP: require this bearer token (16+ characters). Prefer the "
                 "MULTICHAT_HTTP_TOKEN variable: a command line is visible to other users."
@@ -49,6 +68,7 @@ def run(
         bool,
         typer.Option(
             "--allow-unauthenticated",
+            rich_help_panel="HTTP",
             help="HTTP: serve a non-loopback address without auth (your own proxy in front).",
         ),
     ] = False,
@@ -57,6 +77,7 @@ def run(
         typer.Option(
             "--allowed-host",
             metavar="HOST",
+            rich_help_panel="HTTP",
             help="HTTP on loopback: also accept this Host header (a local proxy's public name; "
             "NAME, NAME:PORT or NAME:*). Repeatable.",
         ),
@@ -66,6 +87,7 @@ def run(
         typer.Option(
             "--allowed-origin",
             metavar="ORIGIN",
+            rich_help_panel="HTTP",
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,

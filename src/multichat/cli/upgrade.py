@@ -6,10 +6,12 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.help_format import HumanCommand, HumanGroup
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 from multichat.cli.state import state
 
 upgrade_app = typer.Typer(
+    cls=HumanGroup,
     help="Bring generated providers up to the installed template, keeping your edits.",
     invoke_without_command=True,
 )
@@ -69,9 +71,14 @@ def upgrade(
     _upgrade(config, generated, dry_run)
 
 
-@upgrade_app.command("provider")
+@upgrade_app.command("provider", cls=HumanCommand)
 def provider(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to upgrade.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", autocompletion=complete_provider, help="The provider to upgrade."
+        ),
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the merge; change nothing.")
     ] = False,
