@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -38,7 +39,13 @@ def provider(
         bool, typer.Option("--force", help="Also delete files you added in its folders.")
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be deleted; change nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be deleted and what stays; change nothing."
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the plan as JSON.")
     ] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -47,10 +54,12 @@ def provider(
     from multichat.contract import validate_provider_name
 
     validate_provider_name(name)
+    if as_json and not dry_run:
+        raise UserError("--json goes with --dry-run only")
     from multichat.generator.remove import remove_provider
 
     def confirm(plan: RemovalPlan) -> bool:
-        typer.echo(plan.changes.describe())
+        typer.echo(plan.describe())
         if yes:
             return True
         if not sys.stdin.isatty():
@@ -66,7 +75,12 @@ def provider(
         confirm=confirm,
     )
     if dry_run:
-        typer.echo(plan.changes.describe())
+        if as_json:
+            typer.echo(json.dumps({"provider": name, **plan.as_json()}, indent=2))
+            return
+        typer.echo(plan.describe())
+        if plan.refused:
+            typer.echo(f"(refused without --force: {len(plan.user_files)} file(s) are yours)")
         typer.echo("(dry run: nothing was changed)")
         return
     if not plan.applied:
