@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated, Any
 
@@ -65,6 +66,9 @@ def provider(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show every change (with diffs); write nothing.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the changes as JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
@@ -72,6 +76,8 @@ def provider(
     from multichat.contract import validate_provider_name
 
     validate_provider_name(name)  # before Copier is imported, so a typo fails at once
+    if as_json and not dry_run:
+        raise UserError("--json goes with --dry-run only")
     from multichat.generator.provider import add_provider
 
     answers = parse_data(data or [])
@@ -86,6 +92,9 @@ def provider(
         dry_run=dry_run,
     )
     root = created.config_path.parent
+    if as_json:
+        typer.echo(json.dumps({"provider": name, "changes": created.changes.as_json()}, indent=2))
+        return
     if dry_run or force:
         typer.echo(created.changes.describe())
     if dry_run:
