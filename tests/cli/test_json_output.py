@@ -57,3 +57,13 @@ def test_new_provider_json_needs_dry_run(workspace: Path) -> None:
     assert result.returncode == 2
     assert "--json goes with --dry-run" in result.stderr
     assert not (workspace / "src" / "providers" / "alpha").exists()
+
+
+def test_init_dry_run_json(tmp_path: Path) -> None:
+    result = run_cli("init", "ws", "--dry-run", "--json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["directory"] == str(tmp_path / "ws")
+    assert {"provider-config.yaml", ".gitignore", "src/server.py"} <= set(plan["files"])
+    assert list(tmp_path.iterdir()) == []

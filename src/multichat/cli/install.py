@@ -8,6 +8,7 @@ committed file names no folder of this machine.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -64,6 +65,9 @@ def install(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the change; write nothing.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the change as JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Add (or --remove) this workspace's server in an MCP client's settings file."""
@@ -71,6 +75,10 @@ def install(
     from multichat.clients.registry import get_client
     from multichat.contract import validate_provider_name
 
+    if as_json and not dry_run:
+        from multichat.errors import UserError
+
+        raise UserError("--json goes with --dry-run only")
     spec = get_client(client)
     workspace = open_workspace(config)
     for wanted in provider or []:
@@ -95,6 +103,17 @@ def install(
     )
     for warning in change.warnings:
         typer.echo(f"multichat: warning: {warning}", err=True)
+    if as_json:
+        report = {
+            "client": client,
+            "path": str(change.path) if change.path is not None else None,
+            "changed": change.changed,
+            "description": change.description,
+            "diff": change.diff,
+            "entry": change.new_text if change.path is None else None,
+        }
+        typer.echo(json.dumps(report, indent=2))
+        return
     if change.path is None:
         typer.echo(change.new_text, nl=not change.new_text.endswith("\n"))
         return
