@@ -82,15 +82,19 @@ def provider(
 
     answers = parse_data(data or [])
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
-    created = add_provider(
-        name,
-        config_path=config,
-        preset=preset,
-        data=answers,
-        defaults=not interactive,
-        force=force,
-        dry_run=dry_run,
-    )
+    from multichat.cli.progress import spinner
+
+    # Copier asks its questions on the terminal: a spinner would write over them.
+    with spinner(f"Rendering and checking provider {name}", enabled=not interactive):
+        created = add_provider(
+            name,
+            config_path=config,
+            preset=preset,
+            data=answers,
+            defaults=not interactive,
+            force=force,
+            dry_run=dry_run,
+        )
     root = created.config_path.parent
     if as_json:
         typer.echo(json.dumps({"provider": name, "changes": created.changes.as_json()}, indent=2))
