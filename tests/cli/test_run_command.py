@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -53,3 +54,46 @@ def test_http_prints_its_url_once_listening_and_no_info_lines(
     assert " INFO " not in seen, seen
     assert "uvicorn" not in seen, seen
     assert [line for line in seen.splitlines() if "serving MCP at" in line] == [line.strip()]
+
+
+def _wait_for(errors: LinePump, text: str, deadline: float) -> str:
+    """The next stderr line containing ``text``; fails at the deadline or EOF."""
+    while True:
+        line = errors.next_line(deadline)
+        assert line is not None, "".join(errors.seen)
+        if text in line:
+            return line
+
+
+def test_reload_restarts_the_server_when_a_provider_changes(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    package = add_provider("alpha")
+    port = free_port()
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--reload", "--transport", "http", "--port", str(port)],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+        start_new_session=True,  # Ctrl-C reaches the whole group, as in a terminal
+    )
+    try:
+        errors = LinePump(process.stderr)
+        deadline = time.monotonic() + DEADLINE
+        _wait_for(errors, "for changes (--reload)", deadline)
+        _wait_for(errors, "serving MCP at", deadline)
+        tool = package / "tools" / "provider_info.py"
+        tool.write_text(tool.read_text() + "\n# edited\n")
+
+        assert "provider_info.py changed" in _wait_for(errors, "restarting", deadline)
+        _wait_for(errors, "serving MCP at", deadline)  # the new server listens again
+        response = httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE)
+        assert response.status_code == 401
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+    finally:
+        stop_process(process)
+    assert "Traceback" not in "".join(errors.seen)
