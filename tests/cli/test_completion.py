@@ -100,3 +100,25 @@ def test_show_completion_prints_a_script(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "_MULTICHAT_COMPLETE=complete_bash" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("shell", "installed"),
+    [
+        ("bash", ".bash_completions/multichat.sh"),
+        ("zsh", ".zfunc/_multichat"),
+        ("fish", ".config/fish/completions/multichat.fish"),
+    ],
+)
+def test_install_completion_writes_the_script_for_the_shell(
+    tmp_path: Path, shell: str, installed: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    # Typer's switch that takes the shell as a value instead of detecting the parent shell
+    env = {"HOME": str(home), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+    result = run_cli("--install-completion", shell, cwd=tmp_path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert f"_MULTICHAT_COMPLETE=complete_{shell}" in (home / installed).read_text()

@@ -64,6 +64,13 @@ def test_run_groups_its_http_options(tmp_path: Path) -> None:
         assert option in http
 
 
+def test_main_help_groups_the_completion_options(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+
+    sections = re.findall(r"^(\S[^:\n]*):$", result.stdout, re.MULTILINE)
+    assert sections == ["Options", "Shell completion", "Commands"], result.stdout
+
+
 def test_exit_codes_are_in_the_epilog(tmp_path: Path) -> None:
     result = run_cli("--help", cwd=tmp_path)
 

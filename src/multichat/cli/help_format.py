@@ -17,6 +17,8 @@ from multichat.errors import EXIT_CODES
 
 #: Where options with no ``rich_help_panel`` are listed, first.
 DEFAULT_PANEL = "Options"
+#: The groups of options Typer adds itself (it gives them no panel).
+TYPER_PANELS = {"install_completion": "Shell completion", "show_completion": "Shell completion"}
 
 
 def exit_codes_epilog() -> str:
@@ -96,7 +98,11 @@ class _HumanHelp:
             elif param.param_type_name == "option":
                 row = _option_row(param, ctx)
                 if row is not None:
-                    panel = getattr(param, "rich_help_panel", None) or DEFAULT_PANEL
+                    panel = (
+                        getattr(param, "rich_help_panel", None)
+                        or TYPER_PANELS.get(param.name)
+                        or DEFAULT_PANEL
+                    )
                     panels.setdefault(panel, []).append(row)
         if arguments:
             with formatter.section("Arguments"):
