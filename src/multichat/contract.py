@@ -18,6 +18,8 @@ from multichat.errors import InvalidProviderName
 
 #: The workspace's configuration file, found by walking up from the working directory.
 CONFIG_FILENAME = "provider-config.yaml"
+#: The variable that names the configuration file instead (after ``--config``).
+CONFIG_ENV = "MULTICHAT_CONFIG"
 #: Providers live in ``src/providers/NAME`` and are imported as ``src.providers.NAME`` (the
 #: guide's import paths).
 PROVIDERS_DIR = Path("src", "providers")
@@ -31,6 +33,15 @@ CREDENTIALS_FILENAME = "credentials.json"
 SECRET_FILES = frozenset({TOKEN_FILENAME, CREDENTIALS_FILENAME})
 #: The bearer token an HTTP server requires when none is given (mode 0600, git-ignored).
 HTTP_TOKEN_FILE = STATE_DIR / "http-token"
+
+
+def find_config_upwards(start: Path) -> Path | None:
+    """The first ``provider-config.yaml`` in ``start`` or a folder above it, if any."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILENAME
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def package_dir(name: str) -> Path:

@@ -24,17 +24,29 @@ Messages never contain tokens or secrets.
 
 from __future__ import annotations
 
+#: The exit codes of every command: the one list that ``--help``, the docs and the tests read.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_CODES: tuple[tuple[int, str], ...] = (
+    (EXIT_OK, "success"),
+    (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
+    (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
 
 class MultichatError(Exception):
     """Base of every error multichat raises on purpose; ``exit_code`` is what the CLI returns."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILURE
 
 
 class UserError(MultichatError):
     """Input the user must fix: a bad name, a broken config file, an unknown provider."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class ConfigError(UserError):

@@ -103,3 +103,18 @@ def test_mcp_json_prints_the_entry(ws: Path, tmp_path: Path):
     assert printed.returncode == 0, printed.stderr
     entry = json.loads(printed.stdout)["mcpServers"]["chats"]
     assert entry["args"][:3] == ["run", "--directory", str(ws)]
+
+
+def test_dry_run_json_names_the_file_and_the_diff(ws: Path, tmp_path: Path):
+    home = tmp_path / "home"
+    (home / ".gemini").mkdir(parents=True)
+
+    dry = install(ws, home, "gemini-cli", "--dry-run", "--json")
+
+    assert dry.returncode == 0, dry.stderr
+    report = json.loads(dry.stdout)
+    assert report["client"] == "gemini-cli"
+    assert report["path"] == str(home / ".gemini" / "settings.json")
+    assert report["changed"] is True
+    assert '"mcpServers"' in report["diff"]
+    assert not (home / ".gemini" / "settings.json").exists()

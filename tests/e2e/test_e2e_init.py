@@ -126,7 +126,7 @@ def test_usage_errors_exit_2_without_traceback(tmp_path, args):
 
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
-    assert "Error" in result.stderr
+    assert result.stderr.startswith("multichat: error: "), result.stderr
     assert list(tmp_path.iterdir()) == []
 
 

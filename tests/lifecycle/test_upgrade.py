@@ -132,3 +132,55 @@ def test_provider_without_baseline_or_answers_is_refused(old_workspace: Path) ->
     line = one_line(no_answers, 2)
     assert ".multichat/providers/beta.yml" in line, line
     assert_same_tree(ws, before)
+
+
+def test_check_fails_when_behind_or_conflicting_and_writes_nothing(old_workspace: Path) -> None:
+    import json
+
+    ws = old_workspace
+    instance = ws / PACKAGE / "mcp_instance.py"
+    instance.write_text(instance.read_text().replace(OLD_COMMENT, USER_COMMENT))
+    before = tree_snapshot(ws)
+
+    dry = run_cli("upgrade", "provider", "alpha", "--dry-run", cwd=ws)
+    check = run_cli("upgrade", "provider", "alpha", "--check", cwd=ws)
+    as_json = run_cli("upgrade", "--all", "--check", "--json", cwd=ws)
+
+    assert dry.returncode == 0, dry.stderr  # a dry run shows; --check is the gate
+    assert check.returncode == 1, (check.stdout, check.stderr)
+    assert "not up to date: alpha" in check.stderr
+    assert as_json.returncode == 1, as_json.stderr
+    report = json.loads(as_json.stdout)
+    assert report["up_to_date"] is False
+    alpha, beta = report["providers"]
+    assert (alpha["provider"], alpha["up_to_date"]) == ("alpha", False)
+    assert alpha["conflicts"] == [f"{PACKAGE.as_posix()}/mcp_instance.py"]
+    assert {"path": f"{PACKAGE.as_posix()}/tools/provider_info.py", "change": "modify"} in (
+        alpha["changes"]
+    )
+    assert beta["conflicts"] == []
+    assert beta["up_to_date"] is False  # behind the template, without conflicts
+    assert_same_tree(ws, before)
+
+
+def test_check_passes_once_upgraded(old_workspace: Path) -> None:
+    import json
+
+    upgraded = run_cli("upgrade", "--all", cwd=old_workspace)
+    assert upgraded.returncode == 0, (upgraded.stdout, upgraded.stderr)
+
+    check = run_cli("upgrade", "--all", "--check", "--json", cwd=old_workspace)
+
+    assert check.returncode == 0, (check.stdout, check.stderr)
+    report = json.loads(check.stdout)
+    assert report["up_to_date"] is True
+    assert [p["up_to_date"] for p in report["providers"]] == [True, True]
+
+
+def test_upgrade_json_needs_a_dry_run_or_check(old_workspace: Path) -> None:
+    before = tree_snapshot(old_workspace)
+
+    result = run_cli("upgrade", "provider", "alpha", "--json", cwd=old_workspace)
+
+    assert "--json goes with --dry-run or --check" in one_line(result, 2)
+    assert_same_tree(old_workspace, before)

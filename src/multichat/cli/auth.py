@@ -18,12 +18,17 @@ from typing import Annotated, Any
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 from multichat.errors import UserError
 
 
 def auth(
-    name: Annotated[str, typer.Argument(metavar="NAME", help="The provider to sign in to.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="NAME", autocompletion=complete_provider, help="The provider to sign in to."
+        ),
+    ],
     with_token: Annotated[
         bool,
         typer.Option(
@@ -53,12 +58,24 @@ def auth(
         ),
     ] = 300.0,
     status: Annotated[
-        bool, typer.Option("--status", help="Show the stored token's state; exit 1 if none.")
+        bool,
+        typer.Option(
+            "--status",
+            rich_help_panel="Status",
+            help="Show the stored token's state; exit 1 if none.",
+        ),
     ] = False,
     logout: Annotated[
-        bool, typer.Option("--logout", help="Revoke the token where possible and delete it.")
+        bool,
+        typer.Option(
+            "--logout",
+            rich_help_panel="Status",
+            help="Revoke the token where possible and delete it.",
+        ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="With --status: print JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", rich_help_panel="Status", help="With --status: print JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Sign in to NAME as its config says (oauth, token, password or device); save the token."""

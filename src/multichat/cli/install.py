@@ -8,6 +8,7 @@ committed file names no folder of this machine.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 
 #: How a client whose file sits in the workspace names the workspace in ``--directory``.
 PROJECT_DIRECTORY = {
@@ -40,10 +41,16 @@ def install(
     ],
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", metavar="NAME", help="Serve only this provider."),
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            autocompletion=complete_provider,
+            help="Serve only this provider (repeatable).",
+        ),
     ] = None,
     name: Annotated[
-        str | None, typer.Option("--name", help="The server's name in the client.")
+        str | None, typer.Option("--name", metavar="NAME", help="The server's name in the client.")
     ] = None,
     env: Annotated[
         list[str] | None,
@@ -58,6 +65,9 @@ def install(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the change; write nothing.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the change as JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Add (or --remove) this workspace's server in an MCP client's settings file."""
@@ -65,6 +75,10 @@ def install(
     from multichat.clients.registry import get_client
     from multichat.contract import validate_provider_name
 
+    if as_json and not dry_run:
+        from multichat.errors import UserError
+
+        raise UserError("--json goes with --dry-run only")
     spec = get_client(client)
     workspace = open_workspace(config)
     for wanted in provider or []:
@@ -89,6 +103,17 @@ def install(
     )
     for warning in change.warnings:
         typer.echo(f"multichat: warning: {warning}", err=True)
+    if as_json:
+        report = {
+            "client": client,
+            "path": str(change.path) if change.path is not None else None,
+            "changed": change.changed,
+            "description": change.description,
+            "diff": change.diff,
+            "entry": change.new_text if change.path is None else None,
+        }
+        typer.echo(json.dumps(report, indent=2))
+        return
     if change.path is None:
         typer.echo(change.new_text, nl=not change.new_text.endswith("\n"))
         return

@@ -2,24 +2,40 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+from typing import Any
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's bundled click
 
 from multichat.cli.app import app
 from multichat.cli.state import state
-from multichat.errors import MultichatError
+from multichat.errors import EXIT_INTERRUPTED, EXIT_USAGE, MultichatError
 
-EXIT_INTERRUPTED = 130
+
+def use_colour(stream: Any) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def error_line(message: str) -> None:
-    """Print ``multichat: error: message`` to stderr, in red where stderr is a terminal."""
+    """Print ``multichat: error: message`` to stderr, in red where :func:`use_colour` says."""
     prefix = "multichat: error:"
-    if sys.stderr.isatty():
+    if use_colour(sys.stderr):
         prefix = f"\x1b[31m{prefix}\x1b[0m"
     print(f"{prefix} {message}", file=sys.stderr)
+
+
+def usage_error(exc: UsageError) -> None:
+    """Click's usage error as one of our lines, naming the ``--help`` that explains usage."""
+    command = exc.ctx.command_path if exc.ctx is not None else "multichat"
+    message = exc.format_message().rstrip(".")
+    error_line(f"{message}; see `{command} --help`")
 
 
 def _interrupted() -> None:
@@ -51,13 +67,15 @@ def _run(argv: list[str] | None) -> int:
     except (typer.Abort, KeyboardInterrupt):  # Ctrl-C at a prompt, or outside Typer's reach
         _interrupted()
         return EXIT_INTERRUPTED
-    except typer.TyperException as exc:
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            error_line(exc.message)
+    except NoArgsIsHelpError as exc:  # a group called alone: its help is the answer
+        exc.show()
         return int(exc.exit_code)
+    except UsageError as exc:
+        usage_error(exc)
+        return EXIT_USAGE
+    except typer.TyperException as exc:
+        error_line(exc.format_message())
+        return int(getattr(exc, "exit_code", 1))
     except MultichatError as exc:
         if state.debug:
             raise

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated, Any
 
 import typer
 
-from multichat.cli.options import ConfigOption
+from multichat.cli.help_format import HumanCommand, HumanGroup
+from multichat.cli.options import ConfigOption, complete_preset
 from multichat.cli.state import state
 from multichat.errors import UserError
 
-new_app = typer.Typer(help="Generate code into the workspace.", no_args_is_help=True)
+new_app = typer.Typer(
+    cls=HumanGroup, help="Generate code into the workspace.", no_args_is_help=True
+)
 
 
 def parse_data(pairs: list[str]) -> dict[str, Any]:
@@ -32,7 +36,7 @@ def parse_data(pairs: list[str]) -> dict[str, Any]:
     return answers
 
 
-@new_app.command("provider")
+@new_app.command("provider", cls=HumanCommand)
 def provider(
     name: Annotated[
         str,
@@ -43,6 +47,7 @@ def provider(
         typer.Option(
             "--preset",
             metavar="PRESET",
+            autocompletion=complete_preset,
             help="blank (the guide's skeleton), sandbox (the built-in platform), or a chat "
             "platform: slack, discord, mattermost, zulip, matrix, google_chat, teams "
             "(docs/platforms/).",
@@ -61,6 +66,9 @@ def provider(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show every change (with diffs); write nothing.")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: print the changes as JSON.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Render src/providers/NAME (+ tests) and add NAME to provider-config.yaml."""
@@ -68,20 +76,29 @@ def provider(
     from multichat.contract import validate_provider_name
 
     validate_provider_name(name)  # before Copier is imported, so a typo fails at once
+    if as_json and not dry_run:
+        raise UserError("--json goes with --dry-run only")
     from multichat.generator.provider import add_provider
 
     answers = parse_data(data or [])
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
-    created = add_provider(
-        name,
-        config_path=config,
-        preset=preset,
-        data=answers,
-        defaults=not interactive,
-        force=force,
-        dry_run=dry_run,
-    )
+    from multichat.cli.progress import spinner
+
+    # Copier asks its questions on the terminal: a spinner would write over them.
+    with spinner(f"Rendering and checking provider {name}", enabled=not interactive):
+        created = add_provider(
+            name,
+            config_path=config,
+            preset=preset,
+            data=answers,
+            defaults=not interactive,
+            force=force,
+            dry_run=dry_run,
+        )
     root = created.config_path.parent
+    if as_json:
+        typer.echo(json.dumps({"provider": name, "changes": created.changes.as_json()}, indent=2))
+        return
     if dry_run or force:
         typer.echo(created.changes.describe())
     if dry_run:

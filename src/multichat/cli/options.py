@@ -14,9 +14,24 @@ ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="PATH",
         help="Path to provider-config.yaml (default: found from the working directory up).",
     ),
 ]
+
+
+def complete_provider(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion of the workspace's provider names (the module loads only when asked)."""
+    from multichat.cli import completion
+
+    return completion.complete_provider(ctx, incomplete)
+
+
+def complete_preset(incomplete: str) -> list[str]:
+    """Shell completion of ``--preset`` (the module loads only when asked)."""
+    from multichat.cli import completion
+
+    return completion.complete_preset(incomplete)
 
 
 def open_workspace(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from multichat.cli.options import ConfigOption, open_workspace
+from multichat.cli.options import ConfigOption, complete_provider, open_workspace
 from multichat.cli.state import state
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 class TransportChoice(StrEnum):
@@ -21,17 +25,35 @@ class TransportChoice(StrEnum):
 def run(
     provider: Annotated[
         list[str] | None,
-        typer.Option("--provider", "-p", help="Serve only this provider (repeatable)."),
+        typer.Option(
+            "--provider",
+            "-p",
+            metavar="NAME",
+            autocompletion=complete_provider,
+            help="Serve only this provider (repeatable).",
+        ),
     ] = None,
     transport: Annotated[
         TransportChoice,
         typer.Option("--transport", "-t", help="stdio, or streamable HTTP at /mcp."),
     ] = TransportChoice.stdio,
-    host: Annotated[str, typer.Option("--host", help="HTTP address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="HTTP port.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="HTTP address to bind.", rich_help_panel="HTTP"
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", help="HTTP port.", rich_help_panel="HTTP")
+    ] = 8000,
     config: ConfigOption = None,
     log_level: Annotated[
-        str, typer.Option("--log-level", help="Log level (logs go to stderr).")
+        str,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help="DEBUG, INFO, WARNING or ERROR (logs go to stderr).",
+        ),
     ] = "WARNING",
     auth_token: Annotated[
         str | None,
@@ -39,6 +61,7 @@ def run(
             "--auth-token",
             metavar="TOKEN",
             show_default=False,
+            rich_help_panel="HTTP",
             help=(
                 "HTTP: require this bearer token (16+ characters). Prefer the "
                 "MULTICHAT_HTTP_TOKEN variable: a command line is visible to other users."
@@ -49,6 +72,7 @@ def run(
         bool,
         typer.Option(
             "--allow-unauthenticated",
+            rich_help_panel="HTTP",
             help="HTTP: serve a non-loopback address without auth (your own proxy in front).",
         ),
     ] = False,
@@ -57,15 +81,26 @@ def run(
         typer.Option(
             "--allowed-host",
             metavar="HOST",
+            rich_help_panel="HTTP",
             help="HTTP on loopback: also accept this Host header (a local proxy's public name; "
             "NAME, NAME:PORT or NAME:*). Repeatable.",
         ),
     ] = None,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload",
+            rich_help_panel="Development",
+            help="Restart the server when a file under src/ or provider-config.yaml changes "
+            "(stdio clients must reconnect).",
+        ),
+    ] = False,
     allowed_origin: Annotated[
         list[str] | None,
         typer.Option(
             "--allowed-origin",
             metavar="ORIGIN",
+            rich_help_panel="HTTP",
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,
@@ -73,6 +108,7 @@ def run(
         bool,
         typer.Option(
             "--dynamic",
+            rich_help_panel="Tools",
             help="List no provider tools at first: the client enables toolsets as it needs "
             "them (multichat_list_toolsets, multichat_enable_toolset). Also `server.dynamic`.",
         ),
@@ -84,6 +120,9 @@ def run(
 
     for name in provider or []:
         validate_provider_name(name)  # the rule of `new provider`, before the runtime loads
+    if reload:
+        _serve_reloading(open_workspace(config, warn=False, own_environment=True).path)
+        return
     from multichat.runtime import configure_logging
     from multichat.runtime.serving import ServeOptions, serve_workspace
 
@@ -104,3 +143,64 @@ def run(
         options,
         say=lambda line: typer.echo(line, err=True),
     )
+
+
+def _serve_reloading(config_path: Path) -> None:
+    """Run this same ``run`` (without ``--reload``) in a child; restart it when files change.
+
+    The child is a fresh interpreter, so an edited provider is imported anew; it inherits
+    stdin and stdout, so over stdio the client talks to it directly (and reconnects after a
+    restart). Ctrl-C reaches the child too (one process group): it is then waited for, not
+    signalled again, which would cut its graceful shutdown short.
+    """
+    import logging
+    import signal
+    import subprocess
+    import sys
+
+    from multichat.errors import UserError
+
+    try:
+        import watchfiles
+    except ImportError:
+        raise UserError("--reload needs watchfiles: `uv add watchfiles`") from None
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its own Ctrl-C note, mainly
+    command = [sys.executable, "-m", "multichat", *(a for a in state.argv if a != "--reload")]
+    watched = [path for path in (config_path.parent / "src", config_path) if path.exists()]
+    typer.echo(
+        f"multichat: watching {', '.join(str(p) for p in watched)} for changes (--reload)",
+        err=True,
+    )
+    server = subprocess.Popen(command)
+
+    def terminated(signum: int, frame: object) -> None:  # a process manager stopping us
+        server.terminate()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        for changes in watchfiles.watch(
+            *watched,
+            watch_filter=watchfiles.PythonFilter(extra_extensions=(".yaml", ".yml")),
+            raise_interrupt=False,
+        ):
+            names = sorted({Path(path).name for _, path in changes})
+            typer.echo(f"multichat: {', '.join(names)} changed: restarting the server", err=True)
+            _stop(server, interrupt=True)
+            server = subprocess.Popen(command)
+    finally:
+        _stop(server, interrupt=False)  # after Ctrl-C: the child has it already
+
+
+def _stop(process: subprocess.Popen[bytes], *, interrupt: bool, grace: float = 10.0) -> None:
+    """Stop the child server (SIGINT, as Ctrl-C would, when ``interrupt``); kill it if stuck."""
+    import signal
+    import subprocess
+
+    if interrupt and process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -12,13 +12,19 @@ from multichat.cli.state import state
 
 
 def sandbox(
-    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", metavar="ADDRESS", help="Address to bind.")
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", help="Port to listen on (0: any free port).")
+        int, typer.Option("--port", metavar="PORT", help="Port to listen on (0: any free port).")
     ] = 8765,
     db: Annotated[
         Path | None,
-        typer.Option("--db", help="SQLite file to keep the data in (default: a temporary one)."),
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="SQLite file to keep the data in (default: a temporary one).",
+        ),
     ] = None,
     seed: Annotated[
         bool,

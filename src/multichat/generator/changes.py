@@ -26,6 +26,7 @@ from filelock import FileLock, Timeout
 from multichat.atomic_file import write_atomically
 from multichat.contract import STATE_DIR
 from multichat.errors import MultichatError
+from multichat.generator import trees
 
 LOCK_TIMEOUT_SECONDS = 120.0
 
@@ -79,14 +80,21 @@ class ChangeSet:
     def describe(self, diffs: bool = True) -> str:
         """What applying would do: a line per file, then a diff per changed text file.
 
-        multichat's own bookkeeping under ``.multichat/`` (answers, baselines) is counted, not
-        listed, so the output shows what the user will see change.
+        multichat's own bookkeeping under ``.multichat/`` (answers, baselines) and byte-code
+        caches are counted, not listed, so the output shows what the user will see change.
         """
-        shown = [c for c in self.changes if not c.path.is_relative_to(STATE_DIR)]
+        shown = [
+            c
+            for c in self.changes
+            if not c.path.is_relative_to(STATE_DIR) and not trees.is_cache(c.path)
+        ]
         lines = [f"{change.kind:<7} {change.path}" for change in shown]
-        bookkeeping = len(self.changes) - len(shown)
+        bookkeeping = sum(1 for c in self.changes if c.path.is_relative_to(STATE_DIR))
         if bookkeeping:
             lines.append(f"(and {bookkeeping} bookkeeping file(s) under {STATE_DIR}/)")
+        caches = len(self.changes) - len(shown) - bookkeeping
+        if caches:
+            lines.append(f"(and {caches} byte-code cache file(s))")
         for change in shown if diffs else []:
             if change.before is None or change.after is None:
                 continue
@@ -100,6 +108,10 @@ class ChangeSet:
                 )
             )
         return "\n".join(lines)
+
+    def as_json(self) -> list[dict[str, str]]:
+        """Every change for scripts, bookkeeping and caches included: ``{"path", "change"}``."""
+        return [{"path": change.path.as_posix(), "change": change.kind} for change in self.changes]
 
     def apply(self) -> None:
         """Apply every change, or none: a failure restores what was there."""

@@ -1,7 +1,8 @@
 """``multichat remove provider``: plan the deletion of a provider's files, answers and entry.
 
-Only files the generator wrote (listed in the provider's baseline) go without ``--force``;
-anything else the user added inside the provider's folders is listed and the removal refused.
+Only files the generator wrote (listed in the provider's baseline) and the user left as they
+were go without ``--force``; anything the user added or changed inside the provider's folders is
+listed and the removal refused (a dry run shows them, marked).
 The token and client credentials go only when the caller says so.
 """
 
@@ -21,34 +22,68 @@ from multichat.generator.transaction import WorkspaceChange, workspace_transacti
 
 
 class UserFilesPresent(UserError):
-    """The provider's folders hold files the generator did not write."""
+    """The provider's folders hold files the generator did not write, or that the user changed."""
 
 
 @dataclass
 class RemovalPlan:
-    """The changes, and which secret files stay behind."""
+    """The changes, and the files they leave alone: secrets, and the user's own work."""
 
     changes: ChangeSet
     kept_secrets: list[Path] = field(default_factory=list)
+    #: Files in the provider's folders that are the user's: ``added`` or ``changed`` (a
+    #: generated file rewritten). Kept, and the removal refused, unless ``force``.
+    user_files: dict[Path, str] = field(default_factory=dict)
+    force: bool = False
     applied: bool = False
+
+    @property
+    def refused(self) -> bool:
+        """Whether applying this plan is refused (files of the user's, no ``--force``)."""
+        return bool(self.user_files) and not self.force
+
+    def describe(self) -> str:
+        """The changes, then a ``keep`` line for every file that stays and why."""
+        lines = [self.changes.describe()] if self.changes.changes else []
+        for path, how in sorted(self.user_files.items()):
+            if self.force:
+                continue  # deleted: already listed as a change
+            lines.append(f"keep    {path}  (you {how} it: --force deletes it)")
+        for path in self.kept_secrets:
+            lines.append(f"keep    {path}  (a secret: --yes deletes it, unless --keep-token)")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, object]:
+        """The plan for scripts (the schema is in docs/cli.md, ``remove provider``)."""
+        kept = [
+            {"path": str(path), "reason": how}
+            for path, how in sorted(self.user_files.items())
+            if not self.force
+        ]
+        kept += [{"path": str(path), "reason": "secret"} for path in self.kept_secrets]
+        return {"changes": self.changes.as_json(), "kept": kept, "refused": self.refused}
 
 
 def plan_remove_provider(
     change: WorkspaceChange, name: str, *, delete_secrets: bool, force: bool
 ) -> RemovalPlan:
-    """Plan into ``change`` what removes provider ``name`` from the workspace."""
+    """Plan into ``change`` what removes provider ``name`` from the workspace.
+
+    Files the user added, or generated files whose content no longer matches the baseline,
+    are deleted only with ``force``; otherwise they are recorded in ``user_files``.
+    """
     validate_provider_name(name)
     config = change.config
     config.provider(name)
     root = config.root
+    baseline = root / contract.baseline_dir(name)
     generated = _baseline_files(root, name)
     secrets = {
         config.token_path(name),
         config.token_path(name).with_name(config.token_path(name).name + ".lock"),
         config.credentials_path(name),
     }
-    plan = RemovalPlan(change.changes)
-    added: list[Path] = []
+    plan = RemovalPlan(change.changes, force=force)
     for folder in contract.owned_folders(name):
         for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
             if not path.is_file():
@@ -59,23 +94,19 @@ def plan_remove_provider(
                     plan.changes.delete(relative)
                 else:
                     plan.kept_secrets.append(relative)
-            elif relative in generated or trees.is_cache(relative) or force:
+                continue
+            if relative not in generated and not trees.is_cache(relative):
+                plan.user_files[relative] = "added"
+            elif relative in generated and path.read_bytes() != (baseline / relative).read_bytes():
+                plan.user_files[relative] = "changed"
+            if force or relative not in plan.user_files:
                 plan.changes.delete(relative)
-            else:
-                added.append(relative)
-    if added:
-        listing = ", ".join(str(path) for path in added)
-        raise UserFilesPresent(
-            f"{name} has files multichat did not generate: {listing}; "
-            "move them away or pass --force to delete them too"
-        )
     if delete_secrets:
         for secret in sorted(secrets):
             inside = any(secret.is_relative_to(root / f) for f in contract.owned_folders(name))
             if not inside and secret.is_file() and secret.is_relative_to(root):
                 plan.changes.delete(secret.relative_to(root))
     plan.changes.delete(contract.answers_file(name))
-    baseline = root / contract.baseline_dir(name)
     for path in sorted(baseline.rglob("*")) if baseline.is_dir() else []:
         if path.is_file():
             plan.changes.delete(path.relative_to(root))
@@ -96,9 +127,19 @@ def remove_provider(
     dry_run: bool,
     confirm: Callable[[RemovalPlan], bool] = lambda plan: True,
 ) -> RemovalPlan:
-    """Plan the removal; apply it under the workspace lock unless ``dry_run`` or not confirmed."""
+    """Plan the removal; apply it under the workspace lock unless ``dry_run`` or not confirmed.
+
+    A dry run returns a refused plan as it is, to be shown; otherwise it raises
+    :class:`UserFilesPresent`, naming the files.
+    """
     with workspace_transaction(config_path, dry_run=dry_run) as change:
         plan = plan_remove_provider(change, name, delete_secrets=delete_secrets, force=force)
+        if plan.refused and not dry_run:
+            listing = ", ".join(f"{path} ({how})" for path, how in sorted(plan.user_files.items()))
+            raise UserFilesPresent(
+                f"{name} has files you added or changed: {listing}; "
+                "move them away or pass --force to delete them too"
+            )
         if not dry_run and not confirm(plan):
             change.cancel()
     plan.applied = change.applied

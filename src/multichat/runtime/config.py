@@ -18,9 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml.comments import CommentedBase
 
 from multichat.contract import (
+    CONFIG_ENV,
     CONFIG_FILENAME,
     CREDENTIALS_FILENAME,
     TOKEN_FILENAME,
+    find_config_upwards,
     package_dir,
     validate_provider_name,
 )
@@ -28,7 +30,6 @@ from multichat.errors import ConfigError, ConfigNotFound, InvalidProviderName, U
 from multichat.runtime.addresses import is_loopback
 from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
-CONFIG_ENV = "MULTICHAT_CONFIG"
 TOKEN_DIR_ENV = "MULTICHAT_TOKEN_DIR"  # noqa: S105 - a variable's name
 
 AuthMethod = Literal["client_secret_post", "client_secret_basic", "none"]
@@ -297,10 +298,9 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser().resolve()
     here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_FILENAME
-        if candidate.is_file():
-            return candidate
+    found = find_config_upwards(here)
+    if found is not None:
+        return found
     raise ConfigNotFound(
         f"no {CONFIG_FILENAME} in {here} or any folder above it: "
         "run `multichat init DIR` to make a workspace, or pass --config PATH"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -72,8 +72,11 @@ def run_server(
     port: int = 8000,
     *,
     protection: HttpProtection | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
+
+    Over HTTP, ``announce`` gets one line with the URL once the socket is listening.
 
     Over HTTP, ``protection`` (from :func:`~multichat.runtime.http_security.http_protection`)
     says who may connect. Without it, the server's own ``auth`` or ``MULTICHAT_HTTP_TOKEN``
@@ -100,11 +103,20 @@ def run_server(
             protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
-    serve_http(server, protection, port)
+    serve_http(server, protection, port, announce=announce)
 
 
-def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> None:
-    """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks."""
+def serve_http(
+    server: FastMCP[Any],
+    protection: HttpProtection,
+    port: int,
+    announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
+
+    ``announce`` gets ``multichat: serving MCP at URL ...`` once the socket listens (the port
+    the system chose, for port 0), whatever the log level: the one line a person needs.
+    """
     import uvicorn
     from starlette.middleware import Middleware
 
@@ -133,7 +145,7 @@ def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> N
     )
     # log_config=None: uvicorn's records go through the root logger (stderr, at our level)
     # instead of its own handlers, whose access log writes to stdout.
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=protection.host,
         port=port,
@@ -143,6 +155,22 @@ def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> N
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
+
+    class AnnouncingServer(uvicorn.Server):
+        """uvicorn's server, saying where it listens once it does."""
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if announce is not None and not self.should_exit and self.servers:
+                from multichat.runtime.addresses import url_host
+
+                bound = self.servers[0].sockets[0].getsockname()[1]
+                announce(
+                    f"multichat: serving MCP at http://{url_host(protection.host)}:{bound}/mcp "
+                    f"({protection.describe()}); Ctrl-C stops it"
+                )
+
+    AnnouncingServer(config).run()
 
 
 def _active_workspace() -> Path | None:

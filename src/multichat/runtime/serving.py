@@ -90,7 +90,14 @@ def serve_workspace(
     notice = protection.notice(options.port) if protection is not None else None
     if notice:
         say(notice)
-    run_server(server, options.transport, options.host, options.port, protection=protection)
+    run_server(
+        server,
+        options.transport,
+        options.host,
+        options.port,
+        protection=protection,
+        announce=say,
+    )
 
 
 def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[Any]:

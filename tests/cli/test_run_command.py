@@ -1,0 +1,99 @@
+"""``multichat run`` as a person starts it: over HTTP it says its URL and nothing noisier."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2
+from helpers import MULTICHAT, LinePump, clean_env, free_port, stop_process
+
+DEADLINE = 60.0
+TOKEN = "a-test-token-of-more-than-16-chars"
+
+
+def test_http_prints_its_url_once_listening_and_no_info_lines(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    port = free_port()
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+    )
+    try:
+        errors = LinePump(process.stderr)
+        deadline = time.monotonic() + DEADLINE
+        url = f"http://127.0.0.1:{port}/mcp"
+        while True:
+            line = errors.next_line(deadline)
+            assert line is not None, "".join(errors.seen)
+            if "serving MCP at" in line:
+                break
+        assert re.fullmatch(
+            rf"multichat: serving MCP at {re.escape(url)} \(.*\); Ctrl-C stops it\n", line
+        ), line
+        # the line comes once the socket listens: a request right after it is answered
+        response = httpx2.get(url, timeout=DEADLINE)
+        assert response.status_code == 401
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+        seen = errors.join(DEADLINE)
+    finally:
+        stop_process(process)
+    assert " INFO " not in seen, seen
+    assert "uvicorn" not in seen, seen
+    assert [line for line in seen.splitlines() if "serving MCP at" in line] == [line.strip()]
+
+
+def _wait_for(errors: LinePump, text: str, deadline: float) -> str:
+    """The next stderr line containing ``text``; fails at the deadline or EOF."""
+    while True:
+        line = errors.next_line(deadline)
+        assert line is not None, "".join(errors.seen)
+        if text in line:
+            return line
+
+
+def test_reload_restarts_the_server_when_a_provider_changes(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    package = add_provider("alpha")
+    port = free_port()
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--reload", "--transport", "http", "--port", str(port)],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+        start_new_session=True,  # Ctrl-C reaches the whole group, as in a terminal
+    )
+    try:
+        errors = LinePump(process.stderr)
+        deadline = time.monotonic() + DEADLINE
+        _wait_for(errors, "for changes (--reload)", deadline)
+        _wait_for(errors, "serving MCP at", deadline)
+        tool = package / "tools" / "provider_info.py"
+        tool.write_text(tool.read_text() + "\n# edited\n")
+
+        assert "provider_info.py changed" in _wait_for(errors, "restarting", deadline)
+        _wait_for(errors, "serving MCP at", deadline)  # the new server listens again
+        response = httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE)
+        assert response.status_code == 401
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+    finally:
+        stop_process(process)
+    assert "Traceback" not in "".join(errors.seen)
