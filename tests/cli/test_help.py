@@ -58,7 +58,7 @@ def test_run_groups_its_http_options(tmp_path: Path) -> None:
     result = run_cli("run", "--help", cwd=tmp_path)
 
     sections = re.findall(r"^(\S[^:\n]*):$", result.stdout, re.MULTILINE)
-    assert sections == ["Options", "HTTP", "Development"], result.stdout
+    assert sections == ["Options", "HTTP", "Development", "Tools"], result.stdout
     http = result.stdout.split("\nHTTP:\n", 1)[1]
     for option in ("--host ADDRESS", "--port PORT", "--auth-token TOKEN", "--allowed-host HOST"):
         assert option in http
