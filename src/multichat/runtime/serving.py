@@ -43,7 +43,8 @@ def serve_workspace(
 
     Raises:
         UserError: HTTP-only options with stdio, an unknown provider, a refused address.
-        MultichatError: no provider is configured, or none could be loaded.
+        MultichatError: no provider is configured, or none could be loaded, or the Redis
+            token store does not answer.
     """
     given = [
         option
@@ -78,6 +79,7 @@ def serve_workspace(
         )
     for warning in workspace.warnings:
         say(f"multichat: warning: {warning}")
+    check_token_store(workspace)
     server, report = build_server(workspace, list(options.providers) or None)
     for failure in report.failures:
         say(f"multichat: skipped provider {failure.name}: {failure.reason}")
@@ -87,6 +89,19 @@ def serve_workspace(
     if notice:
         say(notice)
     run_server(server, options.transport, options.host, options.port, protection=protection)
+
+
+def check_token_store(workspace: WorkspaceConfig) -> None:
+    """Fail before serving when the configured Redis token store does not answer.
+
+    Raises:
+        TokenStoreError: Redis is unreachable or refuses the password (one line, masked URL).
+    """
+    if not workspace.server.token_store.redis_url():
+        return
+    from multichat.runtime.redis_token_store import provider_store
+
+    provider_store(workspace, next(iter(workspace.providers))).ping()
 
 
 def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[Any]:
