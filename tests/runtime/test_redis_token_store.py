@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import LinePump, free_port, stop_process
+from helpers import LinePump, free_port, run_cli, stop_process
 from support.redis_server import RedisServer
 
 from multichat.errors import ConfigError
@@ -228,3 +228,25 @@ def test_the_default_start_path_never_imports_redis(workspace, add_provider):
     )
     assert result.returncode == 0, result.stderr
     assert "redis" not in json.loads(result.stdout)
+
+
+def test_run_with_redis_down_is_one_line_without_password_or_traceback(workspace, add_provider):
+    add_provider("alpha")
+    port = free_port()
+    result = run_cli(
+        "run",
+        "--transport",
+        "http",
+        "--port",
+        str(free_port()),
+        cwd=workspace,
+        env={"MULTICHAT_REDIS_URL": f"redis://:hunter2-secret@127.0.0.1:{port}/0"},
+        timeout=60,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"redis://:***@127.0.0.1:{port}/0" in lines[0]
+    assert "cannot reach Redis" in lines[0]
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
