@@ -69,6 +69,13 @@ def run(
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,
+    stateless: Annotated[
+        bool,
+        typer.Option(
+            "--stateless",
+            help="HTTP: keep no MCP session, so any of several instances answers any request.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -89,6 +96,7 @@ def run(
         allow_unauthenticated=allow_unauthenticated,
         allowed_hosts=allowed_host or (),
         allowed_origins=allowed_origin or (),
+        stateless=stateless,
     )
     serve_workspace(
         open_workspace(config, warn=False, own_environment=True),

@@ -74,6 +74,7 @@ def run_server(
     port: int = 8000,
     *,
     protection: HttpProtection | None = None,
+    stateless: bool = False,
 ) -> None:
     """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
 
@@ -102,11 +103,17 @@ def run_server(
             protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
-    serve_http(server, protection, port)
+    serve_http(server, protection, port, stateless=stateless)
 
 
-def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> None:
-    """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks."""
+def serve_http(
+    server: FastMCP[Any], protection: HttpProtection, port: int, *, stateless: bool = False
+) -> None:
+    """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
+
+    ``stateless`` keeps no MCP session between requests (the SDK's stateless mode), so
+    instances behind one proxy can each answer any request of any client.
+    """
     import uvicorn
     from starlette.middleware import Middleware
 
@@ -124,7 +131,10 @@ def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> N
             ),
         )
     app = server.http_app(
-        path="/mcp", middleware=middleware, session_idle_timeout=SESSION_IDLE_SECONDS
+        path="/mcp",
+        middleware=middleware,
+        session_idle_timeout=SESSION_IDLE_SECONDS,
+        stateless_http=stateless,
     )
     level = logging.getLogger().getEffectiveLevel()
     logger.info(

@@ -34,6 +34,8 @@ class ServeOptions:
     allow_unauthenticated: bool = False
     allowed_hosts: Sequence[str] = ()
     allowed_origins: Sequence[str] = ()
+    #: Streamable HTTP without sessions: instances behind one proxy answer any request.
+    stateless: bool = False
 
 
 def serve_workspace(
@@ -53,6 +55,7 @@ def serve_workspace(
             ("--allow-unauthenticated", options.allow_unauthenticated),
             ("--allowed-host", bool(options.allowed_hosts)),
             ("--allowed-origin", bool(options.allowed_origins)),
+            ("--stateless", options.stateless),
         )
         if used
     ]
@@ -88,7 +91,14 @@ def serve_workspace(
     notice = protection.notice(options.port) if protection is not None else None
     if notice:
         say(notice)
-    run_server(server, options.transport, options.host, options.port, protection=protection)
+    run_server(
+        server,
+        options.transport,
+        options.host,
+        options.port,
+        protection=protection,
+        stateless=options.stateless,
+    )
 
 
 def check_token_store(workspace: WorkspaceConfig) -> None:
