@@ -26,8 +26,9 @@ from multichat.sandbox import SandboxServer
 if TYPE_CHECKING:
     from support.fake_platform import FakePlatform
 
-# Fixtures every test folder may use: ``oidc_provider`` (a real OpenID Connect server from npm).
-pytest_plugins = ["support.oidc_provider"]
+# Fixtures every test folder may use: ``oidc_provider`` (a real OpenID Connect server from npm),
+# ``redis_server`` and ``redis_url`` (Debian's redis-server).
+pytest_plugins = ["support.oidc_provider", "support.redis_server"]
 
 
 #: Put on PYTHONPATH, this turns the root logger to DEBUG in a subprocess before multichat runs.

@@ -218,3 +218,20 @@ def test_the_typescript_sdk_client_follows_the_notification(ws):
     assert report["notified"] is True
     assert report["after"] == sorted(ALWAYS + ALPHA_READ)
     assert report["peek"] == "peeked"
+
+
+def test_dynamic_and_stateless_together_are_refused_in_one_line(ws):
+    done = subprocess.run(
+        [MULTICHAT, "run", "--transport", "http", "--stateless", "--dynamic"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "dynamic mode keeps each client's toolsets in one process" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -113,6 +113,14 @@ def run(
             "them (multichat_list_toolsets, multichat_enable_toolset). Also `server.dynamic`.",
         ),
     ] = False,
+    stateless: Annotated[
+        bool,
+        typer.Option(
+            "--stateless",
+            rich_help_panel="HTTP",
+            help="HTTP: keep no MCP session, so any of several instances answers any request.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -137,6 +145,7 @@ def run(
         allowed_hosts=allowed_host or (),
         allowed_origins=allowed_origin or (),
         dynamic=dynamic,
+        stateless=stateless,
     )
     serve_workspace(
         open_workspace(config, warn=False, own_environment=True),

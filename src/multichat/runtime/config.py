@@ -31,6 +31,8 @@ from multichat.runtime.addresses import is_loopback
 from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
 TOKEN_DIR_ENV = "MULTICHAT_TOKEN_DIR"  # noqa: S105 - a variable's name
+#: A Redis URL that puts every token in Redis instead of files (wins over ``server.token_store``).
+REDIS_URL_ENV = "MULTICHAT_REDIS_URL"
 
 AuthMethod = Literal["client_secret_post", "client_secret_basic", "none"]
 
@@ -170,6 +172,36 @@ class ServerAuthSettings(BaseModel):
     jwt: JWTSettings | None = None
 
 
+class TokenStoreSettings(BaseModel):
+    """``server.token_store``: keep tokens in Redis so several server instances share them.
+
+    Without a ``url`` (and without ``MULTICHAT_REDIS_URL``) each token stays in its 0600 file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: ``redis://[:password@]host:port/db``, ``rediss://`` (TLS) or ``unix:///path.sock``.
+    url: str | None = Field(default=None, repr=False)
+    #: The workspace's part of every key; several workspaces on one Redis need different ones.
+    namespace: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    #: Seconds a refresh may hold the lock: an instance that dies holding it blocks no longer.
+    lock_lease: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
+    #: Seconds a caller waits for the lock before giving up (default: twice the lease).
+    lock_wait: float | None = Field(default=None, gt=0, le=7200, allow_inf_nan=False)
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        # The message never repeats the value: it may hold a password.
+        if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    def redis_url(self) -> str | None:
+        """The Redis URL in force: ``MULTICHAT_REDIS_URL``, else ``url``; ``None``: files."""
+        return os.environ.get(REDIS_URL_ENV) or self.url
+
+
 class ServerSettings(BaseModel):
     """The optional top-level ``server:`` block: settings of ``multichat run`` itself."""
 
@@ -178,8 +210,9 @@ class ServerSettings(BaseModel):
     auth: ServerAuthSettings = Field(default_factory=ServerAuthSettings)
     #: Start with no provider tools listed; a client enables toolsets as it needs them.
     dynamic: bool = False
+    token_store: TokenStoreSettings = Field(default_factory=TokenStoreSettings)
 
-    @field_validator("auth", mode="before")
+    @field_validator("auth", "token_store", mode="before")
     @classmethod
     def _none_is_default(cls, value: object) -> object:
         return {} if value is None else value

@@ -21,6 +21,7 @@ from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.oauth import OAuthFailed, resolve_settings, revoke
 from multichat.runtime.token_access import provider_auth
+from multichat.runtime.token_store import JsonFileTokenStore, TokenStore
 
 LOOPBACK = "127.0.0.1"
 
@@ -83,14 +84,14 @@ def sign_in(
     outcome = getattr(getattr(app, "state", None), "multichat_outcome", None)
     port = settings.port or 8000
     store = provider_auth(provider).store()
-    before = _stamp(store.path)
+    before = _stamp(store)
     done = outcome.done if outcome is not None else threading.Event()
     with serving(app, port, provider):
         on_ready(f"http://{LOOPBACK}:{port}/auth")
         finished = (
             (wait or _wait)(done, timeout)
             if outcome is not None
-            else _wait_for_file(store.path, before, timeout)
+            else _wait_for_token(store, before, timeout)
         )
     if not finished:
         raise SignInTimeout(
@@ -98,25 +99,28 @@ def sign_in(
         )
     if outcome is not None and not outcome.succeeded:
         raise OAuthFailed(outcome.message)
-    return f"signed in to {provider}; token saved to {store.path}"
+    return f"signed in to {provider}; token saved to {store.location}"
 
 
 def _wait(event: threading.Event, timeout: float) -> bool:
     return event.wait(timeout)
 
 
-def _stamp(path: Any) -> tuple[int, int] | None:
+def _stamp(store: TokenStore) -> object:
+    """What changes when a token is saved: the file's time and size, or the stored token."""
+    if not isinstance(store, JsonFileTokenStore):
+        return store.load()
     try:
-        stat = path.stat()
+        stat = store.path.stat()
     except FileNotFoundError:
         return None
     return stat.st_mtime_ns, stat.st_size
 
 
-def _wait_for_file(path: Any, before: tuple[int, int] | None, timeout: float) -> bool:
+def _wait_for_token(store: TokenStore, before: object, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _stamp(path) not in (None, before):
+        if _stamp(store) not in (None, before):
             return True
         time.sleep(0.2)
     return False
@@ -129,7 +133,7 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
     data = store.load()
     notes: list[str] = []
     if data is None:
-        return [f"{provider}: no token to remove ({store.path})"]
+        return [f"{provider}: no token to remove ({store.location})"]
     settings = config.provider(provider)
     if settings.oauth and settings.oauth.revoke_url:
         oauth = resolve_settings(config, provider, need_authorize=False)
@@ -143,7 +147,7 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
     with store.lock():
         store.delete()
     auth.forget()
-    notes.append(f"{provider}: deleted {store.path}")
+    notes.append(f"{provider}: deleted {store.location}")
     return notes
 
 

@@ -73,6 +73,7 @@ def run_server(
     *,
     protection: HttpProtection | None = None,
     announce: Callable[[str], None] | None = None,
+    stateless: bool = False,
 ) -> None:
     """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
 
@@ -103,7 +104,7 @@ def run_server(
             protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
-    serve_http(server, protection, port, announce=announce)
+    serve_http(server, protection, port, announce=announce, stateless=stateless)
 
 
 def serve_http(
@@ -111,11 +112,15 @@ def serve_http(
     protection: HttpProtection,
     port: int,
     announce: Callable[[str], None] | None = None,
+    *,
+    stateless: bool = False,
 ) -> None:
     """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
 
     ``announce`` gets ``multichat: serving MCP at URL ...`` once the socket listens (the port
     the system chose, for port 0), whatever the log level: the one line a person needs.
+    ``stateless`` keeps no MCP session between requests (the SDK's stateless mode), so
+    instances behind one proxy can each answer any request of any client.
     """
     import uvicorn
     from starlette.middleware import Middleware
@@ -134,7 +139,10 @@ def serve_http(
             ),
         )
     app = server.http_app(
-        path="/mcp", middleware=middleware, session_idle_timeout=SESSION_IDLE_SECONDS
+        path="/mcp",
+        middleware=middleware,
+        session_idle_timeout=SESSION_IDLE_SECONDS,
+        stateless_http=stateless,
     )
     level = logging.getLogger().getEffectiveLevel()
     logger.info(

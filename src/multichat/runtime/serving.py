@@ -36,6 +36,8 @@ class ServeOptions:
     allowed_origins: Sequence[str] = ()
     #: List no provider tools until the client enables a toolset (runtime/dynamic.py).
     dynamic: bool = False
+    #: Streamable HTTP without sessions: instances behind one proxy answer any request.
+    stateless: bool = False
 
 
 def serve_workspace(
@@ -45,7 +47,8 @@ def serve_workspace(
 
     Raises:
         UserError: HTTP-only options with stdio, an unknown provider, a refused address.
-        MultichatError: no provider is configured, or none could be loaded.
+        MultichatError: no provider is configured, or none could be loaded, or the Redis
+            token store does not answer.
     """
     given = [
         option
@@ -54,11 +57,18 @@ def serve_workspace(
             ("--allow-unauthenticated", options.allow_unauthenticated),
             ("--allowed-host", bool(options.allowed_hosts)),
             ("--allowed-origin", bool(options.allowed_origins)),
+            ("--stateless", options.stateless),
         )
         if used
     ]
     if options.transport == "stdio" and given:
         raise UserError(f"{', '.join(given)} apply to --transport http only")
+    if options.stateless and (options.dynamic or workspace.server.dynamic):
+        # Enabled toolsets live in one process's memory: another instance would not know them.
+        raise UserError(
+            "--stateless serves any request from any instance, but dynamic mode keeps each "
+            "client's toolsets in one process: use one of them"
+        )
     protection = None
     if options.transport == "http":
         from multichat.runtime.http_security import http_protection
@@ -80,6 +90,7 @@ def serve_workspace(
         )
     for warning in workspace.warnings:
         say(f"multichat: warning: {warning}")
+    check_token_store(workspace)
     server, report = build_server(
         workspace, list(options.providers) or None, dynamic=options.dynamic
     )
@@ -97,7 +108,21 @@ def serve_workspace(
         options.port,
         protection=protection,
         announce=say,
+        stateless=options.stateless,
     )
+
+
+def check_token_store(workspace: WorkspaceConfig) -> None:
+    """Fail before serving when the configured Redis token store does not answer.
+
+    Raises:
+        TokenStoreError: Redis is unreachable or refuses the password (one line, masked URL).
+    """
+    if not workspace.server.token_store.redis_url():
+        return
+    from multichat.runtime.redis_token_store import provider_store
+
+    provider_store(workspace, next(iter(workspace.providers))).ping()
 
 
 def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[Any]:

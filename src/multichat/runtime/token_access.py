@@ -108,8 +108,17 @@ class ProviderAuth:
                 "a provider may only use its own token"
             )
 
-    def store(self, token_path: str | os.PathLike[str] | None = None) -> JsonFileTokenStore:
-        """The JSON file store of this provider's token."""
+    def store(self, token_path: str | os.PathLike[str] | None = None) -> TokenStore:
+        """The store of this provider's token: Redis when configured, else its JSON file.
+
+        An explicit ``token_path`` is always that file.
+        """
+        if token_path is None:
+            config = load_config()
+            if config.server.token_store.redis_url():
+                from multichat.runtime.redis_token_store import provider_store
+
+                return provider_store(config, self.provider)
         return JsonFileTokenStore(self.token_path(token_path))
 
     def get_credentials(
@@ -249,17 +258,18 @@ class ProviderAuth:
 
     def status(self) -> dict[str, Any]:
         """What is known about the token, without the token: for ``/status`` and the CLI."""
-        path = self.token_path()
+        store = self.store()
+        path = store.path if isinstance(store, JsonFileTokenStore) else None
         report: dict[str, Any] = {
             "provider": self.provider,
             "authenticated": False,
-            "token_path": str(path),
-            "token_file": path.exists(),
+            "token_path": store.location,
+            "token_file": path.exists() if path is not None else False,
             "expires_at": None,
             "expires_in_seconds": None,
             "scopes": [],
             "age_seconds": None,
-            "source": "file",
+            "source": "file" if path is not None else "redis",
         }
         if self.environment_credentials() is not None:
             report.update(
@@ -267,7 +277,7 @@ class ProviderAuth:
             )
             return report
         try:
-            data = self.store().load()
+            data = store.load()
         except TokenStoreError as exc:
             report["error"] = str(exc)
             return report
@@ -282,7 +292,11 @@ class ProviderAuth:
                 credentials.expires_at, datetime.UTC
             ).isoformat()
             report["expires_in_seconds"] = round(credentials.expires_at - now)
-        report["age_seconds"] = round(now - path.stat().st_mtime)
+        obtained = data.get("obtained_at")
+        if path is not None:
+            report["age_seconds"] = round(now - path.stat().st_mtime)
+        elif isinstance(obtained, int | float):
+            report["age_seconds"] = round(now - obtained)
         return report
 
 

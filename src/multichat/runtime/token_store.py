@@ -26,7 +26,12 @@ class TokenStoreError(MultichatError):
 
 
 class TokenStore(Protocol):
-    """What the runtime needs of a token store; the JSON file is the default."""
+    """What the runtime needs of a token store; the JSON file is the default, Redis the other."""
+
+    @property
+    def location(self) -> str:
+        """Where the token lives, for people (a path; a Redis URL without its password)."""
+        ...
 
     def load(self) -> dict[str, Any] | None:
         """Return the stored token, or ``None`` when there is none."""
@@ -56,6 +61,11 @@ class JsonFileTokenStore:
     def __repr__(self) -> str:
         """Name the file, never its content."""
         return f"JsonFileTokenStore({str(self.path)!r})"
+
+    @property
+    def location(self) -> str:
+        """The token file's path."""
+        return str(self.path)
 
     def load(self) -> dict[str, Any] | None:
         """Read the token file; ``None`` when it does not exist."""
