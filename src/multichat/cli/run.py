@@ -69,6 +69,23 @@ def run(
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,
+    multi_user: Annotated[
+        bool,
+        typer.Option(
+            "--multi-user",
+            help="HTTP: serve a team; each person signs in (server.auth.oidc) and uses only "
+            "their own platform tokens.",
+        ),
+    ] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            metavar="URL",
+            show_default=False,
+            help="HTTP: the URL people reach this server at (overrides server.public_url).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -89,6 +106,8 @@ def run(
         allow_unauthenticated=allow_unauthenticated,
         allowed_hosts=allowed_host or (),
         allowed_origins=allowed_origin or (),
+        multi_user=multi_user,
+        public_url=public_url,
     )
     serve_workspace(
         open_workspace(config, warn=False, own_environment=True),

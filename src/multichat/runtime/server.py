@@ -108,24 +108,8 @@ def run_server(
 def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> None:
     """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks."""
     import uvicorn
-    from starlette.middleware import Middleware
 
-    from multichat.runtime.http_security import rebinding_guard
-    from multichat.runtime.http_sessions import SESSION_IDLE_SECONDS, SessionBudget
-
-    if protection.auth is not None:
-        server.auth = protection.auth
-    middleware = [Middleware(SessionBudget, idle_seconds=SESSION_IDLE_SECONDS)]
-    if protection.loopback:
-        middleware.insert(
-            0,
-            rebinding_guard(
-                protection.host, port, protection.allowed_hosts, protection.allowed_origins
-            ),
-        )
-    app = server.http_app(
-        path="/mcp", middleware=middleware, session_idle_timeout=SESSION_IDLE_SECONDS
-    )
+    app = protected_http_app(server, protection, port)
     level = logging.getLogger().getEffectiveLevel()
     logger.info(
         "serving MCP over HTTP at http://%s:%s/mcp (%s)",
@@ -144,6 +128,28 @@ def serve_http(server: FastMCP[Any], protection: HttpProtection, port: int) -> N
         access_log=level <= logging.INFO,
         lifespan="on",
         timeout_graceful_shutdown=2,
+    )
+
+
+def protected_http_app(server: FastMCP[Any], protection: HttpProtection, port: int) -> Any:
+    """The ASGI app of ``server`` at ``/mcp`` behind ``protection`` (for uvicorn on ``port``)."""
+    from starlette.middleware import Middleware
+
+    from multichat.runtime.http_security import rebinding_guard
+    from multichat.runtime.http_sessions import SESSION_IDLE_SECONDS, SessionBudget
+
+    if protection.auth is not None:
+        server.auth = protection.auth
+    middleware = [Middleware(SessionBudget, idle_seconds=SESSION_IDLE_SECONDS)]
+    if protection.loopback:
+        middleware.insert(
+            0,
+            rebinding_guard(
+                protection.host, port, protection.allowed_hosts, protection.allowed_origins
+            ),
+        )
+    return server.http_app(
+        path="/mcp", middleware=middleware, session_idle_timeout=SESSION_IDLE_SECONDS
     )
 
 

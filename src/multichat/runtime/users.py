@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from multichat.contract import STATE_DIR, TOKEN_FILENAME, validate_provider_name
 from multichat.errors import NotAuthenticated, TokenAccessDenied
+from multichat.runtime.config import TOKEN_DIR_ENV
 
 #: Where each person's tokens live, under the workspace folder.
 USERS_DIR = STATE_DIR / "users"
@@ -99,9 +101,14 @@ def sign_in_required(provider: str, reason: str, user: UserIdentity) -> SignInRe
 
 
 def user_token_path(root: Path, user: UserIdentity, provider: str) -> Path:
-    """``root/.multichat/users/<key>/<provider>/token.json``: one file per person and provider."""
+    """``root/.multichat/users/<key>/<provider>/token.json``: one file per person and provider.
+
+    With ``MULTICHAT_TOKEN_DIR`` set (tokens on a volume), ``$MULTICHAT_TOKEN_DIR/users/...``.
+    """
     validate_provider_name(provider)
-    return root / USERS_DIR / user.key / provider / TOKEN_FILENAME
+    folder = os.environ.get(TOKEN_DIR_ENV)
+    base = Path(folder).expanduser() / USERS_DIR.name if folder else root / USERS_DIR
+    return base / user.key / provider / TOKEN_FILENAME
 
 
 def no_user_error(provider: str) -> TokenAccessDenied:
