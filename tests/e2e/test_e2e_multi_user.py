@@ -25,7 +25,15 @@ import pytest
 from fastmcp import Client
 from fastmcp.client.auth import OAuth
 from fastmcp.exceptions import ToolError
-from helpers import MULTICHAT, HtmlForm, clean_env, free_port, set_provider_keys, stop_process
+from helpers import (
+    MULTICHAT,
+    HtmlForm,
+    clean_env,
+    free_port,
+    run_cli,
+    set_provider_keys,
+    stop_process,
+)
 from key_value.aio.stores.memory import MemoryStore
 from mcp.shared.auth import AuthorizationCodeResult
 from support.oidc_provider import OidcProviderServer
@@ -255,3 +263,44 @@ async def test_without_oauth_the_server_answers_401_with_its_metadata(
     assert "resource_metadata" in response.headers["www-authenticate"]
     assert metadata["registration_endpoint"] == f"{url}/register"
     assert "S256" in metadata["code_challenge_methods_supported"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "config_tail", "said"),
+    [
+        (["--multi-user"], "", "apply to --transport http only"),
+        (["--transport", "http", "--multi-user"], "", "needs the URL people reach"),
+        (
+            ["--transport", "http", "--multi-user", "--public-url", "http://mcp.example.com"],
+            "",
+            "must use https",
+        ),
+        (
+            ["--transport", "http", "--multi-user", "--public-url", "https://mcp.example.com"],
+            "",
+            "needs to know who each person is",
+        ),
+        (
+            ["--transport", "http", "--multi-user", "--auth-token", "x" * 32],
+            "server:\n  public_url: https://mcp.example.com\n",
+            "would serve everyone as one",
+        ),
+        (
+            ["--transport", "http", "--multi-user"],
+            "server:\n  public_url: https://mcp.example.com\n  auth:\n    oidc:\n"
+            "      issuer: https://idp.example\n      client_id: team\n",
+            "MULTICHAT_OIDC_CLIENT_SECRET",
+        ),
+    ],
+)
+def test_run_refuses_a_team_server_it_cannot_make_safe(
+    workspace: Path, add_provider, arguments: list[str], config_tail: str, said: str
+):
+    add_provider("alpha")
+    config = workspace / "provider-config.yaml"
+    config.write_text(config.read_text() + config_tail)
+    result = run_cli("run", *arguments, cwd=workspace, timeout=60)
+
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr
