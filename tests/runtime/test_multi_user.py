@@ -9,8 +9,10 @@ in front is tested in tests/e2e/test_e2e_multi_user.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,3 +260,24 @@ def sign_in_through_the_sandbox(link: str, sandbox_user: str) -> httpx2.Response
         assert to_platform.status_code == 302, to_platform.text
         callback = consent(browser, to_platform.headers["location"], sandbox_user)
         return browser.get(callback)
+
+
+async def test_an_expired_token_is_refreshed_once_for_its_person_only(
+    team: Team, sandbox: SandboxServer
+):
+    expired = issue_tokens(sandbox.app.state.db, TEAM_CLIENT, "U01", SCOPES)
+    team.secrets += [expired["access_token"], expired["refresh_token"]]
+    auth = provider_auth(PROVIDER)
+    with acting_as(ALICE):
+        auth.save_credentials({**expired, "expires_at": time.time() - 10})
+    bob_before = json.loads(user_token_path(team.workspace, BOB, PROVIDER).read_text())
+    refreshes = auth.refresh_count
+
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        answers = await asyncio.gather(*(whoami(alice if n % 2 else bob) for n in range(40)))
+
+    assert answers == ["U01" if n % 2 else "U02" for n in range(40)]
+    assert auth.refresh_count == refreshes + 1
+    alice_after = json.loads(user_token_path(team.workspace, ALICE, PROVIDER).read_text())
+    assert alice_after["access_token"] != expired["access_token"]
+    assert json.loads(user_token_path(team.workspace, BOB, PROVIDER).read_text()) == bob_before
