@@ -250,3 +250,24 @@ def test_run_with_redis_down_is_one_line_without_password_or_traceback(workspace
     assert "cannot reach Redis" in lines[0]
     assert "hunter2" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_each_person_has_a_key_of_their_own_in_redis(
+    workspace, add_provider, redis_server: RedisServer, redis_url: str
+):
+    from multichat.runtime.users import UserIdentity, acting_as
+
+    add_provider("alpha")
+    _configure(workspace, url=redis_url, namespace="team-a")
+    alice = UserIdentity(issuer="https://idp.example", subject="alice")
+    bob = UserIdentity(issuer="https://idp.example", subject="bob")
+    with acting_as(alice):
+        store = provider_auth("alpha").store()
+        provider_auth("alpha").save_credentials({"access_token": "alice-token"})
+    with acting_as(bob):
+        bob_sees = provider_auth("alpha").get_credentials()
+
+    assert store.key == f"multichat:team-a:alpha:{alice.key}:token"
+    assert bob_sees is None
+    assert provider_auth("alpha").get_credentials() is None  # nor does the server's own slot
+    assert json.loads(redis_server.client(1).get(store.key))["access_token"] == "alice-token"

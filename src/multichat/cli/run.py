@@ -121,6 +121,25 @@ def run(
             help="HTTP: keep no MCP session, so any of several instances answers any request.",
         ),
     ] = False,
+    multi_user: Annotated[
+        bool,
+        typer.Option(
+            "--multi-user",
+            rich_help_panel="HTTP",
+            help="HTTP: serve a team; each person signs in (server.auth.oidc) and uses only "
+            "their own platform tokens.",
+        ),
+    ] = False,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            "--public-url",
+            rich_help_panel="HTTP",
+            metavar="URL",
+            show_default=False,
+            help="HTTP: the URL people reach this server at (overrides server.public_url).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
@@ -146,6 +165,8 @@ def run(
         allowed_origins=allowed_origin or (),
         dynamic=dynamic,
         stateless=stateless,
+        multi_user=multi_user,
+        public_url=public_url,
     )
     serve_workspace(
         open_workspace(config, warn=False, own_environment=True),

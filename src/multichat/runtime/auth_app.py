@@ -74,7 +74,8 @@ _CALLBACK_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _page(title: str, text: str, status: int) -> HTMLResponse:
+def html_page(title: str, text: str, status: int) -> HTMLResponse:
+    """A small HTML page with a title and one escaped paragraph: what a sign-in ends on."""
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title></head>"
@@ -115,7 +116,7 @@ def build_auth_app(provider: str) -> FastAPI:
         try:
             url = flow().authorization_url()
         except MultichatError as exc:
-            return _page("Cannot start sign-in", str(exc), 400)
+            return html_page("Cannot start sign-in", str(exc), 400)
         return RedirectResponse(url, status_code=302)
 
     @app.get("/auth/callback", response_class=HTMLResponse, responses=_CALLBACK_RESPONSES)
@@ -130,30 +131,30 @@ def build_auth_app(provider: str) -> FastAPI:
             verifier = flow().states.take(state)
         except InvalidState as exc:
             logger.warning("%s: rejected a sign-in callback: %s", provider, exc)
-            return _page("Sign-in rejected", str(exc), 400)
+            return html_page("Sign-in rejected", str(exc), 400)
         except MultichatError as exc:
-            return _page("Cannot finish sign-in", str(exc), 400)
+            return html_page("Cannot finish sign-in", str(exc), 400)
         if error:
             reason = f"{error}: {error_description}" if error_description else error
             message = f"{provider}: the platform did not grant access ({reason})"
             outcome.finish(False, message)
-            return _page("Sign-in did not complete", message, 400)
+            return html_page("Sign-in did not complete", message, 400)
         if not code:
-            return _page("Sign-in did not complete", "the callback has no code parameter", 400)
+            return html_page("Sign-in did not complete", "the callback has no code parameter", 400)
         try:
             token = await flow().exchange(code, verifier)
-            await _check_and_save(provider, token)
+            await check_and_save(provider, token)
         except MultichatError as exc:
             outcome.finish(False, str(exc))
-            return _page("Sign-in failed", str(exc), 400)
+            return html_page("Sign-in failed", str(exc), 400)
         message = f"Signed in to {provider}. You can close this tab."
         outcome.finish(True, message)
-        return _page("Signed in", message, 200)
+        return html_page("Signed in", message, 200)
 
     return app
 
 
-async def _check_and_save(provider: str, token: dict[str, Any]) -> None:
+async def check_and_save(provider: str, token: dict[str, Any]) -> None:
     """Save the new token, once the who-am-I call accepts it where the provider has one."""
     from multichat.runtime.sign_in import accept
 

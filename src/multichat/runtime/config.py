@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml.comments import CommentedBase
 
 from multichat.contract import (
@@ -126,6 +133,16 @@ class ProviderConfig(BaseModel):
         return value
 
 
+def https_unless_loopback(value: str, example: str) -> str:
+    """``value`` if it is an https URL, or http on a loopback name; ``ValueError`` otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL, like {example}")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ValueError("must use https (plain http is only accepted on localhost)")
+    return value
+
+
 JWTAlgorithm = Literal[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"
 ]
@@ -154,14 +171,46 @@ class JWTSettings(BaseModel):
     @field_validator("jwks_uri")
     @classmethod
     def _jwks_over_https(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                "must be an http(s) URL, like https://issuer.example/.well-known/jwks.json"
-            )
-        if parts.scheme == "http" and not is_loopback(parts.hostname):
-            raise ValueError("must use https (plain http is only accepted on localhost)")
-        return value
+        return https_unless_loopback(value, "https://issuer.example/.well-known/jwks.json")
+
+
+class OIDCSettings(BaseModel):
+    """``server.auth.oidc``: the identity provider that says who each MCP user is (multi-user).
+
+    Any OpenID Connect issuer: ``config_url`` (its discovery document) or ``issuer`` (the
+    document is then ``ISSUER/.well-known/openid-configuration``), and the client the
+    deployment registered there, whose redirect URI is ``PUBLIC_URL/oidc/callback``. The secret
+    is better kept in ``MULTICHAT_OIDC_CLIENT_SECRET`` than in this file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    config_url: str | None = None
+    issuer: str | None = None
+    client_id: str = Field(min_length=1)
+    client_secret: str | None = Field(default=None, repr=False)
+    #: Scopes asked of the identity provider; ``openid`` is what identifies the person.
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email"])
+    #: An ``audience`` parameter some providers (Auth0) need to issue a JWT access token.
+    audience: str | None = None
+
+    @property
+    def discovery_url(self) -> str:
+        """The discovery document's URL."""
+        if self.config_url:
+            return self.config_url
+        return f"{(self.issuer or '').rstrip('/')}/.well-known/openid-configuration"
+
+    @field_validator("config_url", "issuer")
+    @classmethod
+    def _over_https(cls, value: str | None) -> str | None:
+        return None if value is None else https_unless_loopback(value, "https://idp.example")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OIDCSettings:
+        if not self.config_url and not self.issuer:
+            raise ValueError("set `config_url` (the discovery document) or `issuer`")
+        return self
 
 
 class ServerAuthSettings(BaseModel):
@@ -170,6 +219,7 @@ class ServerAuthSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     jwt: JWTSettings | None = None
+    oidc: OIDCSettings | None = None
 
 
 class TokenStoreSettings(BaseModel):
@@ -211,6 +261,16 @@ class ServerSettings(BaseModel):
     #: Start with no provider tools listed; a client enables toolsets as it needs them.
     dynamic: bool = False
     token_store: TokenStoreSettings = Field(default_factory=TokenStoreSettings)
+    #: The URL people and MCP clients reach this server at (``https://mcp.example.com``):
+    #: the base of OAuth metadata and of sign-in links. ``--public-url`` overrides it.
+    public_url: str | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_over_https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return https_unless_loopback(value, "https://mcp.example.com").rstrip("/")
 
     @field_validator("auth", "token_store", mode="before")
     @classmethod

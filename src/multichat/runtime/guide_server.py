@@ -51,6 +51,17 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="HTTP on loopback: also accept this Origin (repeatable)",
     )
+    parser.add_argument(
+        "--multi-user",
+        action="store_true",
+        help="HTTP: serve a team; each person uses only their own platform tokens",
+    )
+    parser.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="HTTP: the URL people reach this server at (overrides server.public_url)",
+    )
     return parser
 
 
@@ -79,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_unauthenticated=args.allow_unauthenticated,
             allowed_hosts=args.allowed_host,
             allowed_origins=args.allowed_origin,
+            multi_user=args.multi_user,
+            public_url=args.public_url,
         )
         serve_workspace(config, options, say=_say)
     except MultichatError as exc:

@@ -39,7 +39,16 @@ def workspace_http_token(root: Path) -> WorkspaceToken:
         InvalidHttpToken: the file exists but is readable by others or holds no usable token.
         MultichatError: the file cannot be read or written.
     """
-    path = root / HTTP_TOKEN_FILE
+    return kept_secret(root / HTTP_TOKEN_FILE)
+
+
+def kept_secret(path: Path) -> WorkspaceToken:
+    """A random secret kept in ``path`` (0600), made by the first caller: see above.
+
+    Raises:
+        InvalidHttpToken: the file exists but is readable by others or is empty.
+        MultichatError: the file cannot be read or written.
+    """
     try:
         return WorkspaceToken(_read(path), path, created=False)
     except FileNotFoundError:

@@ -8,6 +8,7 @@ configured ``callback_url``: no caller can choose where the code goes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -279,10 +280,19 @@ class PendingStates:
 class AuthorizationFlow:
     """One provider's authorization-code flow: build the authorize URL, exchange the code."""
 
-    def __init__(self, config: WorkspaceConfig, provider: str) -> None:
-        """Check the settings now, so that a misconfiguration fails before any browser opens."""
+    def __init__(
+        self, config: WorkspaceConfig, provider: str, redirect_uri: str | None = None
+    ) -> None:
+        """Check the settings now, so that a misconfiguration fails before any browser opens.
+
+        ``redirect_uri`` replaces the configured ``callback_url``: the multi-user server's own
+        callback under its public URL. It is fixed here, never taken from a request.
+        """
         self.provider = provider
-        self.settings = resolve_settings(config, provider)
+        settings = resolve_settings(config, provider)
+        if redirect_uri is not None:
+            settings = dataclasses.replace(settings, redirect_uri=redirect_uri)
+        self.settings = settings
         self.states = PendingStates()
 
     def authorization_url(self) -> str:

@@ -123,27 +123,8 @@ def serve_http(
     instances behind one proxy can each answer any request of any client.
     """
     import uvicorn
-    from starlette.middleware import Middleware
 
-    from multichat.runtime.http_security import rebinding_guard
-    from multichat.runtime.http_sessions import SESSION_IDLE_SECONDS, SessionBudget
-
-    if protection.auth is not None:
-        server.auth = protection.auth
-    middleware = [Middleware(SessionBudget, idle_seconds=SESSION_IDLE_SECONDS)]
-    if protection.loopback:
-        middleware.insert(
-            0,
-            rebinding_guard(
-                protection.host, port, protection.allowed_hosts, protection.allowed_origins
-            ),
-        )
-    app = server.http_app(
-        path="/mcp",
-        middleware=middleware,
-        session_idle_timeout=SESSION_IDLE_SECONDS,
-        stateless_http=stateless,
-    )
+    app = protected_http_app(server, protection, port, stateless=stateless)
     level = logging.getLogger().getEffectiveLevel()
     logger.info(
         "serving MCP over HTTP at http://%s:%s/mcp (%s)",
@@ -179,6 +160,36 @@ def serve_http(
                 )
 
     AnnouncingServer(config).run()
+
+
+def protected_http_app(
+    server: FastMCP[Any], protection: HttpProtection, port: int, *, stateless: bool = False
+) -> Any:
+    """The ASGI app of ``server`` at ``/mcp`` behind ``protection`` (for uvicorn on ``port``).
+
+    ``stateless`` keeps no MCP session between requests (see :func:`serve_http`).
+    """
+    from starlette.middleware import Middleware
+
+    from multichat.runtime.http_security import rebinding_guard
+    from multichat.runtime.http_sessions import SESSION_IDLE_SECONDS, SessionBudget
+
+    if protection.auth is not None:
+        server.auth = protection.auth
+    middleware = [Middleware(SessionBudget, idle_seconds=SESSION_IDLE_SECONDS)]
+    if protection.loopback:
+        middleware.insert(
+            0,
+            rebinding_guard(
+                protection.host, port, protection.allowed_hosts, protection.allowed_origins
+            ),
+        )
+    return server.http_app(
+        path="/mcp",
+        middleware=middleware,
+        session_idle_timeout=SESSION_IDLE_SECONDS,
+        stateless_http=stateless,
+    )
 
 
 def _active_workspace() -> Path | None:

@@ -38,6 +38,10 @@ class ServeOptions:
     dynamic: bool = False
     #: Streamable HTTP without sessions: instances behind one proxy answer any request.
     stateless: bool = False
+    #: Serve a team: each person's own platform tokens, chosen by their verified identity.
+    multi_user: bool = False
+    #: Where people and MCP clients reach the server (``server.public_url`` otherwise).
+    public_url: str | None = None
 
 
 def serve_workspace(
@@ -58,6 +62,8 @@ def serve_workspace(
             ("--allowed-host", bool(options.allowed_hosts)),
             ("--allowed-origin", bool(options.allowed_origins)),
             ("--stateless", options.stateless),
+            ("--multi-user", options.multi_user),
+            ("--public-url", options.public_url is not None),
         )
         if used
     ]
@@ -70,7 +76,28 @@ def serve_workspace(
             "client's toolsets in one process: use one of them"
         )
     protection = None
-    if options.transport == "http":
+    public_url = _public_url(workspace, options)
+    if options.multi_user:
+        from multichat.runtime.multi_user import people_protection
+
+        if options.auth_token is not None or options.allow_unauthenticated:
+            raise UserError(
+                "--multi-user tells people apart by their verified identity; a shared "
+                "--auth-token or --allow-unauthenticated would serve everyone as one"
+            )
+        if public_url is None:
+            raise UserError(
+                "--multi-user needs the URL people reach this server at: pass --public-url "
+                "https://... or set server.public_url in provider-config.yaml"
+            )
+        protection = people_protection(
+            options.host,
+            workspace,
+            public_url,
+            tuple(options.allowed_hosts),
+            tuple(options.allowed_origins),
+        )
+    elif options.transport == "http":
         from multichat.runtime.http_security import http_protection
 
         protection = http_protection(
@@ -98,6 +125,14 @@ def serve_workspace(
         say(f"multichat: skipped provider {failure.name}: {failure.reason}")
     if not report.providers:
         raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
+    if options.multi_user and public_url is not None:
+        from multichat.runtime.multi_user import serve_people
+
+        signin = serve_people(server, workspace, public_url)
+        say(f"multichat: serving each person with their own tokens at {public_url}/mcp")
+        for name in report.providers:
+            if signin.link_possible(name):
+                say(f"multichat: {name}: register {signin.callback_url(name)} at the platform")
     notice = protection.notice(options.port) if protection is not None else None
     if notice:
         say(notice)
@@ -123,6 +158,21 @@ def check_token_store(workspace: WorkspaceConfig) -> None:
     from multichat.runtime.redis_token_store import provider_store
 
     provider_store(workspace, next(iter(workspace.providers))).ping()
+
+
+def _public_url(workspace: WorkspaceConfig, options: ServeOptions) -> str | None:
+    """``--public-url`` (checked as the config's ``server.public_url`` is), or the config's."""
+    if options.public_url is None:
+        return workspace.server.public_url
+    from pydantic import ValidationError
+
+    from multichat.runtime.config import ServerSettings
+
+    try:
+        return ServerSettings(public_url=options.public_url).public_url
+    except ValidationError as exc:
+        reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UserError(f"--public-url {options.public_url}: {reason}") from None
 
 
 def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[Any]:

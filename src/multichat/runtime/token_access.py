@@ -16,6 +16,10 @@ file. This guards the API, not the filesystem: providers run in one Python proce
 hostile provider can still open the other token file, or reach into this module's globals or
 the other provider's modules. Run providers you do not trust in separate workspaces (processes)
 with separate token folders.
+
+People: on a multi-user server each call carries its person (:data:`.users.current_user`), and
+every method below then works on that person's own token file and in-memory token, never on the
+shared ones; ``MULTICHAT_<NAME>_TOKEN`` serves no one there.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied
 from multichat.runtime.config import load_config
 from multichat.runtime.credentials import Credentials
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStore, TokenStoreError
+from multichat.runtime.users import (
+    UserIdentity,
+    current_user,
+    no_user_error,
+    sign_in_required,
+    user_token_path,
+    users_required,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +89,27 @@ class ProviderAuth:
         }
         self._refresh_lock = threading.Lock()
         self.refresh_count = 0
+        #: Each person's in-memory token and refresh lock, by :attr:`UserIdentity.key`.
+        self._people: dict[str, tuple[dict[str, Any], threading.Lock]] = {}
+        self._people_lock = threading.Lock()
+
+    def _slot(self) -> tuple[dict[str, Any], threading.Lock, UserIdentity | None]:
+        """The token state of the call's person, or the shared one when the call has none.
+
+        Raises:
+            TokenAccessDenied: a multi-user server got a call that names no person.
+        """
+        user = current_user.get()
+        if user is None:
+            if users_required():
+                raise no_user_error(self.provider)
+            return self.token_info, self._refresh_lock, None
+        slot = self._people.get(user.key)
+        if slot is None:
+            with self._people_lock:
+                empty = {"credentials": None, "last_refresh": None, "token_path": None}
+                slot = self._people.setdefault(user.key, (empty, threading.Lock()))
+        return slot[0], slot[1], user
 
     def __repr__(self) -> str:
         """Name the provider, never the token."""
@@ -85,15 +118,30 @@ class ProviderAuth:
     def token_path(self, override: str | os.PathLike[str] | None = None) -> Path:
         """The token file: ``override``, or the provider's configured ``token_path``.
 
+        For a call that carries a person, their own file (``.multichat/users/...``).
+
         Raises:
-            TokenAccessDenied: ``override`` is another provider's token file.
+            TokenAccessDenied: ``override`` is another provider's token file, or is given on a
+                call that carries a person (whose token has one place only).
         """
+        info, _, user = self._slot()
         if override is not None:
+            if user is not None:
+                raise TokenAccessDenied(
+                    f"{self.provider}: an explicit token_path cannot serve a call made for a "
+                    "person; each person's token has its own file"
+                )
             self._refuse_foreign_file(Path(override))
             return Path(override)
-        if self.token_info["token_path"] is None:
-            self.token_info["token_path"] = str(load_config().token_path(self.provider))
-        return Path(self.token_info["token_path"])
+        if info["token_path"] is None:
+            config = load_config()
+            path = (
+                user_token_path(config.root, user, self.provider)
+                if user is not None
+                else config.token_path(self.provider)
+            )
+            info["token_path"] = str(path)
+        return Path(info["token_path"])
 
     def _refuse_foreign_file(self, path: Path) -> None:
         try:
@@ -111,14 +159,18 @@ class ProviderAuth:
     def store(self, token_path: str | os.PathLike[str] | None = None) -> TokenStore:
         """The store of this provider's token: Redis when configured, else its JSON file.
 
-        An explicit ``token_path`` is always that file.
+        An explicit ``token_path`` is always that file. A call made for a person uses that
+        person's key (or file) only.
         """
         if token_path is None:
             config = load_config()
             if config.server.token_store.redis_url():
-                from multichat.runtime.redis_token_store import provider_store
+                from multichat.runtime.redis_token_store import SINGLE_USER, provider_store
 
-                return provider_store(config, self.provider)
+                user = current_user.get()
+                return provider_store(
+                    config, self.provider, user.key if user is not None else SINGLE_USER
+                )
         return JsonFileTokenStore(self.token_path(token_path))
 
     def get_credentials(
@@ -129,26 +181,30 @@ class ProviderAuth:
         Raises:
             RefreshRejected: the platform refused the refresh token; run ``multichat auth``.
         """
-        cached = self.token_info["credentials"]
+        info, lock, user = self._slot()
+        cached = info["credentials"]
         if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
             return cached
-        with self._refresh_lock:
-            cached = self.token_info["credentials"]
+        with lock:
+            cached = info["credentials"]
             if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
                 return cached
-            from_environment = self.environment_credentials() if token_path is None else None
-            credentials = from_environment or self._load_or_refresh(self.store(token_path))
+            from_environment = (
+                self.environment_credentials() if token_path is None and user is None else None
+            )
+            credentials = from_environment or self._load_or_refresh(self.store(token_path), info)
             if token_path is None:
-                self.token_info["credentials"] = credentials
+                info["credentials"] = credentials
         return credentials
 
     def environment_credentials(self) -> Credentials | None:
         """``MULTICHAT_<NAME>_TOKEN``, which serves without any file (CI, containers).
 
         With the ``basic`` scheme the value is ``user:secret`` (Zulip's ``email:API key``).
+        It is one account's token, so it never serves a call made for a person.
         """
         value = os.environ.get(env_name(self.provider, "TOKEN"))
-        if not value:
+        if not value or current_user.get() is not None:
             return None
         data: dict[str, Any] = {"access_token": value, "mode": "token", "source": "environment"}
         if load_config().provider(self.provider).auth.scheme == "basic":
@@ -158,19 +214,19 @@ class ProviderAuth:
 
     async def aget_credentials(self) -> Credentials | None:
         """:meth:`get_credentials` for async code: a refresh waits in a worker thread."""
-        cached = self.token_info["credentials"]
+        cached = self._slot()[0]["credentials"]
         if isinstance(cached, Credentials) and not cached.is_expired():
             return cached
         return await anyio.to_thread.run_sync(self.get_credentials)
 
     async def arequire_credentials(self) -> Credentials:
         """:meth:`require_credentials` for async code."""
-        cached = self.token_info["credentials"]
+        cached = self._slot()[0]["credentials"]
         if isinstance(cached, Credentials) and not cached.is_expired():
             return cached
         return await anyio.to_thread.run_sync(self.require_credentials)
 
-    def _load_or_refresh(self, store: TokenStore) -> Credentials | None:
+    def _load_or_refresh(self, store: TokenStore, info: dict[str, Any]) -> Credentials | None:
         data = store.load()
         if data is None:
             return None
@@ -189,7 +245,7 @@ class ProviderAuth:
                 return credentials
             refreshed = Credentials(self._refresh(credentials)).obtained_now()
             store.save(refreshed.to_dict())
-        self.token_info["last_refresh"] = datetime.datetime.now(datetime.UTC)
+        info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return refreshed
 
     def _refresh(self, credentials: Credentials) -> dict[str, Any]:
@@ -230,7 +286,13 @@ class ProviderAuth:
         return credentials
 
     def signed_out(self, reason: str) -> NotAuthenticated:
-        """The error for a missing or refused token, naming the fix for this sign-in mode."""
+        """The error for a missing or refused token, naming the fix for this sign-in mode.
+
+        For a call made for a person, the fix is that person's own sign-in link.
+        """
+        user = current_user.get()
+        if user is not None:
+            return sign_in_required(self.provider, reason, user)
         try:
             mode: str | None = load_config().provider(self.provider).auth.mode
         except ConfigError:
@@ -244,17 +306,18 @@ class ProviderAuth:
         token = Credentials(credentials).obtained_now()
         if not token.access_token:
             raise TokenStoreError("refusing to save a token response without an access_token")
+        info = self._slot()[0]
         store = self.store(token_path)
         with store.lock():
             store.save(token.to_dict())
         if token_path is None:
-            self.token_info["credentials"] = token
-            self.token_info["last_refresh"] = datetime.datetime.now(datetime.UTC)
+            info["credentials"] = token
+            info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return token
 
     def forget(self) -> None:
-        """Drop the in-memory token (the file is left alone)."""
-        self.token_info["credentials"] = None
+        """Drop the in-memory token of the call's person, or the shared one (files stay)."""
+        self._slot()[0]["credentials"] = None
 
     def status(self) -> dict[str, Any]:
         """What is known about the token, without the token: for ``/status`` and the CLI."""
@@ -325,3 +388,5 @@ def reset_provider_auth() -> None:
     """
     for instance in _instances.values():
         instance.token_info.update(credentials=None, last_refresh=None, token_path=None)
+        with instance._people_lock:
+            instance._people.clear()

@@ -1,0 +1,306 @@
+"""``multichat run --multi-user`` end to end: OAuth 2.1 through the OIDC proxy, then sign-in links.
+
+Real parts only: oidc-provider (npm) is the team's identity provider, with a client registered
+for the server through its registration endpoint as an administrator would; the server is the
+installed ``multichat`` console script in a subprocess; the MCP clients are FastMCP's
+``Client`` with its ``OAuth`` helper (discovery, dynamic client registration, PKCE), whose
+browser steps are answered over HTTP; the platform is the sandbox with its OAuth server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import anyio.to_thread
+import httpx2
+import pytest
+from fastmcp import Client
+from fastmcp.client.auth import OAuth
+from fastmcp.exceptions import ToolError
+from helpers import (
+    MULTICHAT,
+    HtmlForm,
+    clean_env,
+    free_port,
+    run_cli,
+    set_provider_keys,
+    stop_process,
+)
+from key_value.aio.stores.memory import MemoryStore
+from mcp.shared.auth import AuthorizationCodeResult
+from support.oidc_provider import OidcProviderServer
+
+from multichat.runtime import load_config
+from multichat.sandbox import SandboxServer, register_client
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using in-memory token storage:UserWarning")
+
+PROVIDER = "chat"
+TEAM_CLIENT = "multichat-team"
+LINK = re.compile(r"https?://\S+/signin/chat\?ticket=[\w\-%]+")
+START_TIMEOUT = 60.0
+
+
+class HeadlessOAuth(OAuth):
+    """FastMCP's OAuth client helper, with the browser steps answered by ``browse``."""
+
+    def __init__(self, browse: Callable[[str], str], **options: Any) -> None:
+        super().__init__(**options)
+        self._browse = browse
+        self._landing = ""
+
+    async def redirect_handler(self, authorization_url: str) -> None:
+        self._landing = await anyio.to_thread.run_sync(self._browse, authorization_url)
+
+    async def callback_handler(self) -> AuthorizationCodeResult:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self._landing).query).items()}
+        assert "code" in query, self._landing
+        return AuthorizationCodeResult(
+            code=query["code"], state=query.get("state"), iss=query.get("iss")
+        )
+
+
+def browse_as(oidc: OidcProviderServer, server_url: str, username: str) -> Callable[[str], str]:
+    """A browser that approves our consent page and signs in at the IdP as ``username``."""
+
+    def browse(authorization_url: str) -> str:
+        with httpx2.Client(timeout=15) as browser:
+            response = browser.get(authorization_url)
+            for _ in range(10):
+                if response.is_redirect:
+                    location = urljoin(str(response.url), response.headers["location"])
+                    if location.startswith(oidc.url):
+                        back = oidc.complete_login(location, username=username)
+                        response = browser.get(back)
+                        continue
+                    if not location.startswith(server_url):
+                        return location  # the MCP client's own callback: done
+                    response = browser.get(location)
+                    continue
+                form = HtmlForm(response.text)
+                assert "txn_id" in form.fields, response.text[:500]
+                response = browser.post(
+                    str(response.url), data={**form.fields, "action": "approve"}
+                )
+            raise AssertionError("too many steps")
+
+    return browse
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer() as server:
+        yield server
+
+
+@pytest.fixture
+def team_server(
+    workspace: Path,
+    add_provider,
+    sandbox: SandboxServer,
+    oidc_provider: OidcProviderServer,
+    tmp_path: Path,
+) -> Iterator[tuple[str, Path, Path]]:
+    """``multichat run --multi-user`` on a sandbox workspace: URL, workspace, stderr's file."""
+    del add_provider
+    from multichat.generator.provider import add_provider as generate
+
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    generate(
+        PROVIDER,
+        config_path=workspace / "provider-config.yaml",
+        preset="sandbox",
+        data={"platform_url": sandbox.url, "port": free_port()},
+    )
+    register_client(
+        sandbox.app.state.db, TEAM_CLIENT, "team server", ["http://127.0.0.1/signin/chat/callback"]
+    )
+    oauth = load_config(workspace / "provider-config.yaml").provider(PROVIDER).oauth
+    assert oauth is not None
+    set_provider_keys(
+        workspace, PROVIDER, oauth={**oauth.model_dump(exclude_none=True), "client_id": TEAM_CLIENT}
+    )
+    registered = httpx2.post(
+        oidc_provider.endpoint("registration_endpoint"),
+        json={
+            "client_name": "multichat team server",
+            "redirect_uris": [f"{public_url}/oidc/callback"],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "client_secret_basic",
+        },
+        timeout=10,
+    ).json()
+    config = workspace / "provider-config.yaml"
+    config.write_text(
+        config.read_text()
+        + f"server:\n  public_url: {public_url}\n  auth:\n    oidc:\n"
+        + f"      issuer: {oidc_provider.url}\n      client_id: {registered['client_id']}\n"
+    )
+    log = tmp_path / "server-stderr.txt"
+    (tmp_path / "oidc-secret").write_text(registered["client_secret"])
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [MULTICHAT, "run", "--transport", "http", "--multi-user", "--port", str(port)],
+            cwd=workspace,
+            env=clean_env(MULTICHAT_OIDC_CLIENT_SECRET=registered["client_secret"]),
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        _wait_until_serving(public_url, process, log)
+        yield public_url, workspace, log
+    finally:
+        stop_process(process)
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"multichat run exited: {log.read_text()}")
+        try:
+            if httpx2.get(f"{url}/.well-known/oauth-authorization-server", timeout=2).is_success:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("multichat run did not start serving")
+
+
+def client_for(url: str, oidc: OidcProviderServer, username: str) -> Client[Any]:
+    auth = HeadlessOAuth(
+        browse_as(oidc, url, username),
+        client_name=f"{username}'s client",
+        token_storage=MemoryStore(),
+    )
+    return Client(f"{url}/mcp", auth=auth, timeout=30)
+
+
+async def whoami(client: Client[Any]) -> str:
+    result = await client.call_tool(f"{PROVIDER}_whoami", {})
+    return str(result.structured_content["id"])  # type: ignore[index]
+
+
+def sign_in_at_the_sandbox(link: str, sandbox_user: str) -> str:
+    """Open a sign-in link, allow on the sandbox's consent page as ``sandbox_user``."""
+    with httpx2.Client(timeout=15) as browser:
+        to_platform = browser.get(link)
+        assert to_platform.status_code == 302, to_platform.text
+        authorize = f"{to_platform.headers['location']}&login_hint={sandbox_user}"
+        page = browser.get(authorize)
+        form = HtmlForm(page.text)
+        answer = browser.post(
+            urljoin(authorize, form.action), data={**form.fields, "decision": "allow"}
+        )
+        assert answer.status_code == 302, answer.text
+        return browser.get(answer.headers["location"]).text
+
+
+async def refused_link(client: Client[Any]) -> str:
+    with pytest.raises(ToolError) as refused:
+        await whoami(client)
+    found = LINK.search(str(refused.value))
+    assert found is not None, str(refused.value)
+    return found.group(0)
+
+
+async def test_two_people_sign_in_through_the_idp_and_each_uses_their_own_account(
+    team_server: tuple[str, Path, Path], oidc_provider: OidcProviderServer
+):
+    url, workspace, log = team_server
+    async with (
+        client_for(url, oidc_provider, "alice") as alice,
+        client_for(url, oidc_provider, "bob") as bob,
+    ):
+        # First calls: neither has a platform token; each gets their own link.
+        alice_link, bob_link = await refused_link(alice), await refused_link(bob)
+        assert alice_link != bob_link
+        for link, account in ((alice_link, "ada"), (bob_link, "grace")):
+            page = await anyio.to_thread.run_sync(sign_in_at_the_sandbox, link, account)
+            assert "Signed in" in page
+
+        answers = await asyncio.gather(*(whoami(alice if n % 2 else bob) for n in range(40)))
+        assert answers == ["U01" if n % 2 else "U02" for n in range(40)]
+
+    people = list((workspace / ".multichat" / "users").iterdir())
+    assert len(people) == 2
+    assert not (workspace / "src" / "providers" / PROVIDER / "token.json").exists()
+
+    # Audit: one line per call naming the person (the IdP's sub) and the tool; no secret.
+    text = log.read_text()
+    audit = [line for line in text.splitlines() if "multichat.audit" in line]
+    assert sum("user=alice@" in line and "tool=chat_whoami" in line for line in audit) >= 21
+    assert sum("user=bob@" in line and "outcome=ok" in line for line in audit) >= 20
+    assert any("user=alice@" in line and "SignInRequired" in line for line in audit)
+    secrets = [(log.parent / "oidc-secret").read_text()]
+    for person in people:
+        token = json.loads((person / PROVIDER / "token.json").read_text())
+        secrets += [token["access_token"], token["refresh_token"]]
+    for secret in secrets:
+        assert secret not in text
+    for link in (alice_link, bob_link):
+        assert parse_qs(urlsplit(link).query)["ticket"][0] not in text
+
+
+async def test_without_oauth_the_server_answers_401_with_its_metadata(
+    team_server: tuple[str, Path, Path],
+):
+    url, _, _ = team_server
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        metadata = (await http.get(f"{url}/.well-known/oauth-authorization-server")).json()
+    assert response.status_code == 401
+    assert "resource_metadata" in response.headers["www-authenticate"]
+    assert metadata["registration_endpoint"] == f"{url}/register"
+    assert "S256" in metadata["code_challenge_methods_supported"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "config_tail", "said"),
+    [
+        (["--multi-user"], "", "apply to --transport http only"),
+        (["--transport", "http", "--multi-user"], "", "needs the URL people reach"),
+        (
+            ["--transport", "http", "--multi-user", "--public-url", "http://mcp.example.com"],
+            "",
+            "must use https",
+        ),
+        (
+            ["--transport", "http", "--multi-user", "--public-url", "https://mcp.example.com"],
+            "",
+            "needs to know who each person is",
+        ),
+        (
+            ["--transport", "http", "--multi-user", "--auth-token", "x" * 32],
+            "server:\n  public_url: https://mcp.example.com\n",
+            "would serve everyone as one",
+        ),
+        (
+            ["--transport", "http", "--multi-user"],
+            "server:\n  public_url: https://mcp.example.com\n  auth:\n    oidc:\n"
+            "      issuer: https://idp.example\n      client_id: team\n",
+            "MULTICHAT_OIDC_CLIENT_SECRET",
+        ),
+    ],
+)
+def test_run_refuses_a_team_server_it_cannot_make_safe(
+    workspace: Path, add_provider, arguments: list[str], config_tail: str, said: str
+):
+    add_provider("alpha")
+    config = workspace / "provider-config.yaml"
+    config.write_text(config.read_text() + config_tail)
+    result = run_cli("run", *arguments, cwd=workspace, timeout=60)
+
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+    assert "Traceback" not in result.stderr

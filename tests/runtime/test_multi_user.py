@@ -1,0 +1,283 @@
+"""One server for a team, on the sandbox: each person's calls use only that person's token.
+
+People are told apart by verified JWTs (FastMCP's ``JWTVerifier``, as ``server.auth.jwt``
+configures it); the server is the real ASGI app on uvicorn on 127.0.0.1, the clients real MCP
+clients over HTTP, the platform the sandbox with its OAuth server. The OpenID Connect proxy
+in front is tested in tests/e2e/test_e2e_multi_user.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx2
+import pytest
+from fastmcp import Client
+from fastmcp.exceptions import ToolError
+from fastmcp.server.auth.providers.jwt import JWTVerifier, RSAKeyPair
+from helpers import HtmlForm, free_port, set_provider_keys
+
+from multichat.runtime import load_config, provider_auth
+from multichat.runtime.http_security import HttpProtection
+from multichat.runtime.loader import activate_workspace
+from multichat.runtime.local_signin import sign_out
+from multichat.runtime.multi_user import serve_people
+from multichat.runtime.server import build_server, protected_http_app
+from multichat.runtime.token_access import reset_provider_auth
+from multichat.runtime.users import (
+    UserIdentity,
+    acting_as,
+    require_users,
+    set_sign_in_link,
+    user_token_path,
+)
+from multichat.sandbox import SandboxServer, issue_tokens, register_client
+
+PROVIDER = "chat"
+ISSUER = "https://idp.example.test"
+AUDIENCE = "multichat-team"
+TEAM_CLIENT = "multichat-team"
+SCOPES = ["chat:read", "chat:write", "users:read"]
+ALICE = UserIdentity(ISSUER, "alice-sub", "alice")
+BOB = UserIdentity(ISSUER, "bob-sub", "bob")
+CAROL = UserIdentity(ISSUER, "carol-sub", "carol")
+LINK = re.compile(r"https?://\S+/signin/chat\?ticket=[\w\-%]+")
+
+
+@dataclass
+class Team:
+    """The running team server and what the tests need to talk to it."""
+
+    url: str
+    public_url: str
+    workspace: Path
+    keys: RSAKeyPair
+    secrets: list[str]
+
+    def bearer(self, user: UserIdentity) -> str:
+        token = self.keys.create_token(
+            subject=user.subject,
+            issuer=user.issuer,
+            audience=AUDIENCE,
+            additional_claims={"preferred_username": user.name},
+        )
+        self.secrets.append(token)
+        return token
+
+    def client(self, user: UserIdentity) -> Client[Any]:
+        return Client(f"{self.url}/mcp", auth=self.bearer(user), timeout=30)
+
+
+@pytest.fixture(scope="module")
+def team_workspace(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sandbox-preset workspace whose OAuth client is the team's (callback: /signin/...)."""
+    from multichat.generator.provider import add_provider
+    from multichat.generator.workspace import create_workspace
+
+    folder = tmp_path_factory.mktemp("team") / "ws"
+    create_workspace(folder)
+    add_provider(
+        PROVIDER,
+        config_path=folder / "provider-config.yaml",
+        preset="sandbox",
+        data={"platform_url": sandbox.url, "port": free_port()},
+    )
+    register_client(
+        sandbox.app.state.db, TEAM_CLIENT, "team server", ["http://127.0.0.1/signin/chat/callback"]
+    )
+    config = load_config(folder / "provider-config.yaml")
+    oauth = dict(config.provider(PROVIDER).oauth.model_dump(exclude_none=True))  # type: ignore[union-attr]
+    set_provider_keys(folder, PROVIDER, oauth={**oauth, "client_id": TEAM_CLIENT})
+    return folder
+
+
+@pytest.fixture
+def team(team_workspace: Path, sandbox: SandboxServer) -> Iterator[Team]:
+    """The workspace served to people over HTTP; Alice signed in as Ada, Bob as Grace."""
+    port = free_port()
+    config = load_config(team_workspace / "provider-config.yaml")
+    activate_workspace(config)
+    reset_provider_auth()
+    secrets: list[str] = []
+    for person, sandbox_user in ((ALICE, "U01"), (BOB, "U02")):
+        token = issue_tokens(sandbox.app.state.db, TEAM_CLIENT, sandbox_user, SCOPES)
+        secrets += [token["access_token"], token["refresh_token"]]
+        with acting_as(person):
+            provider_auth(PROVIDER).save_credentials(token)
+    keys = RSAKeyPair.generate()
+    public_url = f"http://127.0.0.1:{port}"
+    server, report = build_server(config)
+    assert report.failures == []
+    serve_people(server, config, public_url)
+    verifier = JWTVerifier(public_key=keys.public_key, issuer=ISSUER, audience=AUDIENCE)
+    app = protected_http_app(server, HttpProtection(host="127.0.0.1", auth=verifier), port)
+    try:
+        with SandboxServer(app=app, port=port) as running:
+            yield Team(running.url, public_url, team_workspace, keys, secrets)
+    finally:
+        require_users(False)
+        set_sign_in_link(None)
+        reset_provider_auth()
+        for person in (ALICE, BOB, CAROL):
+            user_token_path(team_workspace, person, PROVIDER).unlink(missing_ok=True)
+
+
+async def whoami(client: Client[Any]) -> str:
+    result = await client.call_tool(f"{PROVIDER}_whoami", {})
+    return str(result.structured_content["id"])  # type: ignore[index]
+
+
+async def test_each_person_gets_their_own_account(team: Team):
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        assert await whoami(alice) == "U01"
+        assert await whoami(bob) == "U02"
+        assert await whoami(alice) == "U01"
+
+
+async def test_concurrent_calls_of_two_people_never_cross(team: Team):
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        calls = [whoami(alice if n % 2 else bob) for n in range(60)]
+        answers = await asyncio.gather(*calls)
+
+    assert answers == ["U01" if n % 2 else "U02" for n in range(60)]
+
+
+async def test_tokens_live_apart_with_mode_0600_and_the_shared_file_is_not_made(team: Team):
+    config = load_config(team.workspace / "provider-config.yaml")
+    alice_file = user_token_path(team.workspace, ALICE, PROVIDER)
+    bob_file = user_token_path(team.workspace, BOB, PROVIDER)
+
+    assert alice_file != bob_file
+    assert alice_file.stat().st_mode & 0o777 == 0o600
+    assert bob_file.stat().st_mode & 0o777 == 0o600
+    assert ALICE.subject not in str(alice_file)  # a digest names the folder, not the sub
+    assert not config.token_path(PROVIDER).exists()
+
+
+async def test_a_person_without_a_token_gets_a_link_that_signs_in_only_them(
+    team: Team, sandbox: SandboxServer
+):
+    async with team.client(CAROL) as carol:
+        with pytest.raises(ToolError) as refused:
+            await whoami(carol)
+        found = LINK.search(str(refused.value))
+        assert found is not None, str(refused.value)
+        link = found.group(0)
+        assert link.startswith(f"{team.public_url}/signin/chat?ticket=")
+
+        page = sign_in_through_the_sandbox(link, sandbox_user="alan")
+        assert page.status_code == 200, page.text
+        assert "Signed in" in page.text
+
+        assert await whoami(carol) == "U03"
+    async with team.client(ALICE) as alice:
+        assert await whoami(alice) == "U01"
+    # The link is single use.
+    with httpx2.Client(timeout=10) as browser:
+        assert browser.get(link).status_code == 400
+
+
+async def test_a_code_cannot_be_delivered_to_another_browser(team: Team):
+    async with team.client(CAROL) as carol:
+        with pytest.raises(ToolError) as refused:
+            await whoami(carol)
+    link = LINK.search(str(refused.value)).group(0)  # type: ignore[union-attr]
+    with httpx2.Client(timeout=10) as victim, httpx2.Client(timeout=10) as attacker:
+        to_platform = victim.get(link)
+        assert to_platform.status_code == 302
+        callback = consent(attacker, to_platform.headers["location"], "alan")
+        assert attacker.get(callback).status_code == 400
+    assert not user_token_path(team.workspace, CAROL, PROVIDER).exists()
+
+
+async def test_signing_out_affects_only_that_person(team: Team):
+    config = load_config(team.workspace / "provider-config.yaml")
+    with acting_as(ALICE):
+        notes = sign_out(config, PROVIDER)
+    assert any("revoked" in note for note in notes), notes
+
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        with pytest.raises(ToolError, match="/signin/chat"):
+            await whoami(alice)
+        assert await whoami(bob) == "U02"
+    assert not user_token_path(team.workspace, ALICE, PROVIDER).exists()
+    assert user_token_path(team.workspace, BOB, PROVIDER).exists()
+
+
+async def test_audit_lines_name_the_person_and_tool_and_never_a_secret(
+    team: Team, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.DEBUG)
+    async with team.client(ALICE) as alice, team.client(BOB) as bob, team.client(CAROL) as carol:
+        await whoami(alice)
+        await whoami(bob)
+        with pytest.raises(ToolError) as refused:
+            await whoami(carol)
+    link = LINK.search(str(refused.value)).group(0)  # type: ignore[union-attr]
+    ticket = parse_qs(urlsplit(link).query)["ticket"][0]
+
+    audit = [r.getMessage() for r in caplog.records if r.name == "multichat.audit"]
+    assert any("user=alice (alice-sub@" in line and "tool=chat_whoami" in line for line in audit)
+    assert any("user=bob (bob-sub@" in line and "outcome=ok" in line for line in audit)
+    assert any("user=carol" in line and "SignInRequired" in line for line in audit), audit
+    everything = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
+    for secret in [*team.secrets, ticket]:
+        assert secret not in everything
+
+
+def consent(browser: httpx2.Client, authorize_url: str, sandbox_user: str) -> str:
+    """Allow on the sandbox's consent page as ``sandbox_user``; the redirect back to us."""
+    parts = urlsplit(authorize_url)
+    query = urlencode([*parse_qs(parts.query, keep_blank_values=True).items()], doseq=True)
+    url = urlunsplit(parts._replace(query=f"{query}&login_hint={sandbox_user}"))
+    form = HtmlForm(browser.get(url).text)
+    answer = browser.post(
+        urljoin_action(url, form.action), data={**form.fields, "decision": "allow"}
+    )
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["location"])
+
+
+def urljoin_action(page_url: str, action: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(page_url, action)
+
+
+def sign_in_through_the_sandbox(link: str, sandbox_user: str) -> httpx2.Response:
+    """Open ``link`` in one browser, consent at the sandbox, come back: the last page."""
+    with httpx2.Client(timeout=10) as browser:
+        to_platform = browser.get(link)
+        assert to_platform.status_code == 302, to_platform.text
+        callback = consent(browser, to_platform.headers["location"], sandbox_user)
+        return browser.get(callback)
+
+
+async def test_an_expired_token_is_refreshed_once_for_its_person_only(
+    team: Team, sandbox: SandboxServer
+):
+    expired = issue_tokens(sandbox.app.state.db, TEAM_CLIENT, "U01", SCOPES)
+    team.secrets += [expired["access_token"], expired["refresh_token"]]
+    auth = provider_auth(PROVIDER)
+    with acting_as(ALICE):
+        auth.save_credentials({**expired, "expires_at": time.time() - 10})
+    bob_before = json.loads(user_token_path(team.workspace, BOB, PROVIDER).read_text())
+    refreshes = auth.refresh_count
+
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        answers = await asyncio.gather(*(whoami(alice if n % 2 else bob) for n in range(40)))
+
+    assert answers == ["U01" if n % 2 else "U02" for n in range(40)]
+    assert auth.refresh_count == refreshes + 1
+    alice_after = json.loads(user_token_path(team.workspace, ALICE, PROVIDER).read_text())
+    assert alice_after["access_token"] != expired["access_token"]
+    assert json.loads(user_token_path(team.workspace, BOB, PROVIDER).read_text()) == bob_before
