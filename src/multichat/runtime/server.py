@@ -13,6 +13,7 @@ from fastmcp.server.transforms import Visibility
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadedProvider, LoadReport, load_providers
 
 if TYPE_CHECKING:
@@ -55,7 +56,13 @@ def build_server(
     the guide's providers have none. Tools the config hides are neither listed nor callable.
     """
     report = load_providers(config, providers)
-    server: FastMCP[Any] = FastMCP("multichat", instructions=INSTRUCTIONS, version=__version__)
+    server: FastMCP[Any] = FastMCP(
+        "multichat",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        dereference_schemas=False,
+        middleware=[DereferenceOnce()],
+    )
     for name, provider in report.providers.items():
         components: Provider = provider.mcp.local_provider
         allowed = served_tools(provider)
