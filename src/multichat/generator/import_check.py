@@ -49,7 +49,6 @@ class ImportProbe:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
 
     def ask(self, config_path: Path, name: str) -> str | None:
