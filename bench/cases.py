@@ -688,6 +688,100 @@ def catch_up(rounds: int) -> list[Result]:
     ]
 
 
+def tools_call_http(rounds: int) -> list[Result]:
+    """A chat tool call against the sandbox in its own process, beside the bare HTTP request."""
+    import httpx2
+    from fastmcp import Client
+
+    from multichat.runtime import build_server, load_config
+    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
+
+    root = ws.scratch("callhttp")
+    database = root / "sandbox.db"
+    app = create_app(database)
+    create_channel(app.state.db, "bench", members=["ada", "grace", "alan"])
+    seed_channel(app.state.db, "bench", 40)
+    tokens = issue_tokens(
+        app.state.db, "multichat-sandbox", "U01", ["chat:read", "chat:write", "users:read"]
+    )
+    calls = 200 if rounds > 1 else 20
+    sandbox = _SandboxProcess(database)
+    try:
+        workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
+        token_file = workspace / "src/providers/chat/token.json"
+        token_file.write_text(json.dumps({**tokens, "expires_at": time.time() + 3600}))
+        server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        listed = httpx2.get(
+            f"{sandbox.url}/api/v1/channels", params={"limit": 200}, headers=headers
+        ).json()["items"]
+        channel = next(item["id"] for item in listed if item["name"] == "bench")
+        arguments = {"channel_id": channel, "limit": 20}
+
+        def through_server() -> float:
+            async def run() -> float:
+                await server.call_tool("chat_get_channel_history", arguments)
+                started = time.perf_counter()
+                for _ in range(calls):
+                    await server.call_tool("chat_get_channel_history", arguments)
+                return (time.perf_counter() - started) / calls
+
+            return asyncio.run(run())
+
+        def through_client() -> float:
+            async def run() -> float:
+                async with Client(server) as client:
+                    await client.call_tool("chat_get_channel_history", arguments)
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        await client.call_tool("chat_get_channel_history", arguments)
+                    return (time.perf_counter() - started) / calls
+
+            return asyncio.run(run())
+
+        def direct() -> float:
+            async def run() -> float:
+                url = f"{sandbox.url}/api/v1/channels/{channel}/messages"
+                async with httpx2.AsyncClient(headers=headers) as http:
+                    (await http.get(url, params={"limit": 20})).raise_for_status()
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        (await http.get(url, params={"limit": 20})).json()
+                    return (time.perf_counter() - started) / calls
+
+            return asyncio.run(run())
+
+        a, b, ratios = alternate(through_server, direct, rounds)
+        c, d, client_ratios = alternate(through_client, direct, rounds)
+    finally:
+        sandbox.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        _ratio_result(
+            "tools_call_http",
+            "`get_channel_history` (20 messages) against the sandbox in its own process: "
+            "FastMCP's `call_tool` on the server (middleware, validation, tool, result), "
+            "time per call",
+            a,
+            b,
+            ratios,
+            "the same GET with a kept-alive httpx2 client",
+            1.2,
+        ),
+        Result(
+            "tools_call_http_client",
+            "the same through an in-memory MCP client (JSON-RPC both ways, and the client "
+            "checks the result against the output schema)",
+            "s",
+            Stats.of(c),
+            Stats.of(d),
+            "the same GET",
+            Stats.of(client_ratios),
+            target="report",
+        ),
+    ]
+
+
 def history_10k(rounds: int) -> list[Result]:
     from multichat.runtime import PlatformClient
     from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
@@ -848,6 +942,7 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "stdio_start_50": stdio_start_50,
     "stdio_start_curve": stdio_start_curve,
     "tools_call": tools_call,
+    "tools_call_http": tools_call_http,
     "warm_credentials": warm_credentials,
     "refresh_once": refresh_once,
     "catch_up": catch_up,
