@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -55,6 +57,13 @@ def build_server(
     more per call, in bench/). A provider's own FastMCP middleware and lifespan are not run;
     the guide's providers have none. Tools the config hides are neither listed nor callable.
     """
+    with _collection_paused():
+        return _build_server(config, providers)
+
+
+def _build_server(
+    config: WorkspaceConfig, providers: Iterable[str] | None
+) -> tuple[FastMCP[Any], LoadReport]:
     report = load_providers(config, providers)
     server: FastMCP[Any] = FastMCP(
         "multichat",
@@ -72,6 +81,23 @@ def build_server(
             ).wrap_transform(Visibility(True, names=allowed, components={"tool"}))
         server.add_provider(components, namespace=name)
     return server, report
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while providers load.
+
+    Loading allocates a great many long-lived objects (modules, tools, schemas) and few
+    cycles to reclaim; the collector's passes over them cost about a fifth of the time 200
+    providers take to load (bench/). It runs again afterwards, as it was.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def run_server(
