@@ -239,3 +239,17 @@ def test_key_follows_the_python_environment(
         monkeypatch.undo()
         environment.cache_clear()
     assert _key(current_template) == base
+
+
+def test_the_probe_caches_bytecode_as_python_does(workspace: Path, tmp_path: Path) -> None:
+    # Forcing PYTHONDONTWRITEBYTECODE on the child made every first check of a kind compile
+    # FastMCP from source again (seconds) until some other command happened to cache it.
+    prefix = tmp_path / "pycache"
+    env = {
+        **_env(tmp_path / "cache"),
+        "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPYCACHEPREFIX": str(prefix),
+    }
+    result = run_cli("new", "provider", "alpha", cwd=workspace, env=env)
+    assert result.returncode == 0, result.stderr
+    assert list(prefix.rglob("fastmcp/server/server.*.pyc"))  # only the probe imports FastMCP

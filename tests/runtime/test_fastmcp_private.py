@@ -1,7 +1,8 @@
 """The private FastMCP API multichat uses, pinned: a FastMCP upgrade that moves it fails here.
 
-Only ``multichat.runtime.stdio`` reaches into FastMCP (to answer JSON-RPC parse errors over
-stdio, which FastMCP's own stdio runner drops); everything else uses public API.
+Two modules reach into FastMCP: ``multichat.runtime.stdio`` (to answer JSON-RPC parse errors
+over stdio, which FastMCP's own stdio runner drops) and ``multichat.runtime.tool_schemas`` (to
+give a tool the ``task`` default ``mcp.tool`` gives it); everything else uses public API.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from fastmcp import FastMCP
 
 import multichat
 
-PRIVATE_USERS = {"runtime/stdio.py"}
+#: Each module allowed to touch FastMCP's private attributes, and the ones it touches.
+PRIVATE_USERS = {
+    "runtime/stdio.py": {"_mcp_server", "_lifespan_manager"},
+    "runtime/tool_schemas.py": {"_support_tasks_by_default"},
+}
+PINNED = {"_mcp_server", "_lifespan_manager", "_components", "_support_tasks_by_default"}
 
 
 def test_the_private_attributes_serve_stdio_uses_exist():
@@ -29,6 +35,13 @@ def test_the_private_attributes_serve_stdio_uses_exist():
     assert "_mcp_server.run" in source
 
 
+def test_the_task_default_tool_schemas_reads_is_the_one_mcp_tool_uses():
+    assert FastMCP("tasks", tasks=True)._support_tasks_by_default is True
+    assert FastMCP("no tasks")._support_tasks_by_default is False
+    source = inspect.getsource(FastMCP.tool)
+    assert "task if task is not None else self._support_tasks_by_default" in source
+
+
 def test_no_other_module_touches_fastmcp_privates():
     root = Path(multichat.__file__).parent
     offenders = []
@@ -37,8 +50,8 @@ def test_no_other_module_touches_fastmcp_privates():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Attribute)
-                and node.attr in {"_mcp_server", "_lifespan_manager", "_components"}
-                and relative not in PRIVATE_USERS
+                and node.attr in PINNED
+                and node.attr not in PRIVATE_USERS.get(relative, set())
             ):
                 offenders.append(f"{relative}:{node.lineno} .{node.attr}")
     assert offenders == [], offenders

@@ -271,3 +271,26 @@ async def test_an_undecorated_tool_is_served_when_not_read_only(workspace, add_p
     async with Client(server) as client:
         result = await client.call_tool("beta_raw_tool", {})
     assert result.data == "raw"
+
+
+GC_PROBE = '''\
+"""Records whether the cyclic garbage collector ran while this module was imported."""
+
+import gc
+
+COLLECTING = gc.isenabled()
+'''
+
+
+def test_providers_load_with_the_collector_paused_and_it_runs_again_after(workspace, add_provider):
+    import gc
+
+    add_provider("alpha")
+    (workspace / "src/providers/alpha/tools/gc_probe.py").write_text(GC_PROBE)
+    assert gc.isenabled()
+
+    _, report = build_server(config_of(workspace))
+
+    assert report.failures == []
+    assert sys.modules["src.providers.alpha.tools.gc_probe"].COLLECTING is False
+    assert gc.isenabled()

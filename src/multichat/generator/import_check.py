@@ -27,10 +27,10 @@ from pathlib import Path
 from multichat import contract
 from multichat.errors import GenerationError
 from multichat.generator import trees
+from multichat.user_cache import cache_folder
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "MULTICHAT_CACHE_DIR"
 #: A provider whose import takes longer than this is reported as hanging.
 PROBE_TIMEOUT = 120.0
 #: Bump when the probe or the key changes meaning, so old verdicts are not reused.
@@ -49,7 +49,6 @@ class ImportProbe:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
 
     def ask(self, config_path: Path, name: str) -> str | None:
@@ -209,17 +208,8 @@ def _workspace_modules(workspace: Path) -> dict[Path, bytes]:
 
 
 def _cache_dir() -> Path | None:
-    """Where passing verdicts are kept: ``$MULTICHAT_CACHE_DIR`` or the user's cache folder."""
-    override = os.environ.get(CACHE_ENV)
-    if override is not None:
-        return Path(override).expanduser() / "import-checks" if override else None
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:  # no home folder to be found: check every time
-            return None
-    return Path(base) / "multichat" / "import-checks"
+    """Where passing verdicts are kept (see :mod:`multichat.user_cache`)."""
+    return cache_folder("import-checks")
 
 
 def _remember(cache: Path, key: str) -> None:

@@ -6,9 +6,10 @@ The file is found from an explicit path, then the path set by :func:`use_config`
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,7 @@ from multichat.contract import (
 )
 from multichat.errors import ConfigError, ConfigNotFound, InvalidProviderName, UnknownProvider
 from multichat.runtime.addresses import is_loopback
+from multichat.runtime.config_cache import remember, remembered
 from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
 TOKEN_DIR_ENV = "MULTICHAT_TOKEN_DIR"  # noqa: S105 - a variable's name
@@ -431,7 +433,16 @@ def read_config_text(path: Path) -> str:
 
 
 def parse_config(text: str, path: Path) -> WorkspaceConfig:
-    """Validate the text of a configuration file; ``path`` is used in messages."""
+    """Validate the text of a configuration file; ``path`` is used in messages.
+
+    Text that read cleanly before is not read again (:mod:`.config_cache`): its plain data is
+    validated as the file's would be, and any problem sends it through the full reader, whose
+    messages carry line numbers.
+    """
+    known = remembered(path, text)
+    if known is not None:
+        with contextlib.suppress(ConfigError):
+            return _validated(known.document, path, _remembered_line(known.lines))
     document = read_yaml_document(text, path)
     if document is None:
         document = {}
@@ -451,22 +462,61 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
         except InvalidProviderName as exc:
             line = line_of(document, ("providers", name))
             raise ConfigError(f"{path}:{line}: `providers.{name}`: {exc}") from None
+    plain = to_plain(document)
+    config = _validated(plain, path, lambda location: line_of(document, location), document)
+    remember(path, text, plain, {key.key: key.line for key in config.unknown_keys})
+    return config
+
+
+class _Unremembered(ConfigError):
+    """A line the cache did not keep: the file is read in full instead."""
+
+
+def _remembered_line(lines: Mapping[str, int]) -> Callable[[tuple[Any, ...]], int]:
+    def line_for(location: tuple[Any, ...]) -> int:
+        dotted = ".".join(str(part) for part in location)
+        if dotted not in lines:
+            raise _Unremembered(dotted)
+        return lines[dotted]
+
+    return line_for
+
+
+def _validated(
+    plain: Mapping[str, Any],
+    path: Path,
+    line_for: Callable[[tuple[Any, ...]], int],
+    keys: Mapping[str, Any] | None = None,
+) -> WorkspaceConfig:
+    """The configuration ``plain`` (the file's data as plain values) describes.
+
+    ``line_for`` gives the line of a key for messages; ``keys`` is the document whose keys
+    are checked for unknown ones (``plain`` itself when not given).
+    """
+    providers = plain.get("providers")
+    if providers is not None and not isinstance(providers, Mapping):
+        raise ConfigError(f"{path}: `providers` must be a mapping of name to settings")
+    for name in providers or {}:
+        try:
+            validate_provider_name(str(name))
+        except InvalidProviderName as exc:
+            line = line_for(("providers", name))
+            raise ConfigError(f"{path}:{line}: `providers.{name}`: {exc}") from None
     try:
-        parsed = _ConfigFile.model_validate(to_plain(document))
+        parsed = _ConfigFile.model_validate(plain)
     except ValidationError as exc:
         error = exc.errors()[0]
         location = tuple(error["loc"])
         key = ".".join(str(part) for part in location)
-        line = line_of(document, location)
+        line = line_for(location)
         raise ConfigError(f"{path}:{line}: `{key}`: {error['msg']}") from None
-    _refuse_paths_leaving(path.parent, parsed.providers, document, path)
-    raw = to_plain(providers or {})
+    _refuse_paths_leaving(path.parent, parsed.providers, line_for, path)
     return WorkspaceConfig(
         path=path,
         providers=parsed.providers,
-        raw=raw,
+        raw=to_plain(providers or {}),
         server=parsed.server,
-        unknown_keys=tuple(_unknown_keys(document, path)),
+        unknown_keys=tuple(_unknown_keys(plain if keys is None else keys, path, line_for)),
     )
 
 
@@ -474,7 +524,9 @@ def parse_config(text: str, path: Path) -> WorkspaceConfig:
 _LIKENESS = 0.75
 
 
-def _unknown_keys(document: Mapping[str, Any], path: Path) -> list[UnknownKey]:
+def _unknown_keys(
+    document: Mapping[str, Any], path: Path, line_for: Callable[[tuple[Any, ...]], int]
+) -> list[UnknownKey]:
     """Top-level and provider keys that no model field has, each with its closest known key."""
     found: list[UnknownKey] = []
 
@@ -487,7 +539,7 @@ def _unknown_keys(document: Mapping[str, Any], path: Path) -> list[UnknownKey]:
             found.append(
                 UnknownKey(
                     path,
-                    line_of(document, location),
+                    line_for(location),
                     ".".join(str(part) for part in location),
                     close[0] if close else None,
                 )
@@ -502,7 +554,10 @@ def _unknown_keys(document: Mapping[str, Any], path: Path) -> list[UnknownKey]:
 
 
 def _refuse_paths_leaving(
-    root: Path, providers: Mapping[str, ProviderConfig], document: Any, path: Path
+    root: Path,
+    providers: Mapping[str, ProviderConfig],
+    line_for: Callable[[tuple[Any, ...]], int],
+    path: Path,
 ) -> None:
     """Refuse a relative ``token_path``/``credentials_path`` that resolves outside ``root``.
 
@@ -518,7 +573,7 @@ def _refuse_paths_leaving(
             relative = Path(value).expanduser()
             if relative.is_absolute() or (inside / relative).resolve().is_relative_to(inside):
                 continue
-            line = line_of(document, ("providers", name, key))
+            line = line_for(("providers", name, key))
             raise ConfigError(
                 f"{path}:{line}: `providers.{name}.{key}`: {value!r} resolves outside the "
                 f"workspace {inside}; keep it inside, or write an absolute path if you mean it"

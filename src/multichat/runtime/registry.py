@@ -22,6 +22,7 @@ from fastmcp.exceptions import ToolError
 
 from multichat.errors import DuplicateTool, MultichatError
 from multichat.runtime.config import DEFAULT_TOOL_TIMEOUT, provider_settings
+from multichat.runtime.tool_schemas import add_function_tool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,12 +201,13 @@ def tool_decorator_factory(provider: str, mcp: FastMCP[Any]) -> ToolDecorator:
             timeout = options.get("timeout")
             if timeout is None and not inline:
                 timeout = tool_timeout(provider)
-            mcp.tool(
+            add_function_tool(
+                mcp,
                 _for_the_model(function, inline=inline),
                 name=tool_name,
                 description=description,
                 annotations=hints or None,
-                **{**options, "timeout": timeout},
+                options={**options, "timeout": timeout},
             )
             provider_tools[tool_name] = record
             return function

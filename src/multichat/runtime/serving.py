@@ -7,6 +7,7 @@ failed and settings that look misspelled on stderr, and runs it.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -136,6 +137,9 @@ def serve_workspace(
     notice = protection.notice(options.port) if protection is not None else None
     if notice:
         say(notice)
+    # What is loaded now lives as long as the process: the collector's passes skip it from
+    # here on (the first tools/list of 200 providers spent 0.4 s of its 0.8 s in them).
+    gc.freeze()
     run_server(
         server,
         options.transport,

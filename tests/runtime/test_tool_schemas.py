@@ -1,0 +1,163 @@
+"""Tools whose schemas are shared list exactly as tools built the plain way, and still work.
+
+Annotations are real objects here (no ``from __future__ import annotations``): the tools are
+closures whose annotations name the enclosing function's variables, as the chat tools' do.
+"""
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
+
+import pytest
+from fastmcp import Client, Context, FastMCP
+from fastmcp.exceptions import ToolError
+from pydantic import Field
+
+from multichat.platforms import adapter_class
+from multichat.runtime import register_chat_tools
+from multichat.runtime.tool_schemas import add_function_tool, forget_built_tools
+
+Adder = Callable[[FastMCP[Any], Callable[..., Any], str, Mapping[str, Any] | None], None]
+
+
+def plain(
+    mcp: FastMCP[Any], function: Callable[..., Any], name: str, hints: Mapping[str, Any] | None
+) -> None:
+    """FastMCP's own way, as the registry called it before schemas were shared."""
+    mcp.tool(function, name=name, description=None, annotations=hints, timeout=60.0)
+
+
+def shared(
+    mcp: FastMCP[Any], function: Callable[..., Any], name: str, hints: Mapping[str, Any] | None
+) -> None:
+    add_function_tool(
+        mcp, function, name=name, description=None, annotations=hints, options={"timeout": 60.0}
+    )
+
+
+def chat_server(add: Adder, preset: str = "sandbox") -> FastMCP[Any]:
+    """A server with ``preset``'s chat tools, fresh closures, added through ``add``."""
+    mcp: FastMCP[Any] = FastMCP("chat")
+
+    def tool(name: str | None = None, **hints: Any) -> Callable[[Any], Any]:
+        def register(function: Any) -> Any:
+            given = {f"{key}Hint": value for key, value in hints.items() if value is not None}
+            add(mcp, function, name or function.__name__, given or None)
+            return function
+
+        return register
+
+    register_chat_tools(tool, adapter_class(preset)("chat"))  # type: ignore[arg-type]
+    return mcp
+
+
+async def listing(mcp: FastMCP[Any]) -> str:
+    """The ``tools/list`` answer as the client received it, as JSON text."""
+    async with Client(mcp) as client:
+        tools = await client.list_tools()
+    return json.dumps([tool.model_dump(mode="json", by_alias=True) for tool in tools])
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept() -> None:
+    forget_built_tools()
+
+
+@pytest.mark.parametrize("preset", ["sandbox", "zulip"])
+async def test_chat_tools_list_byte_for_byte_as_plain_tools(preset: str) -> None:
+    expected = await listing(chat_server(plain, preset))
+    first = chat_server(shared, preset)
+    second = chat_server(shared, preset)
+
+    assert await listing(first) == expected
+    assert await listing(second) == expected
+    # The second server's tools really are copies: they hold the first one's schemas.
+    for tool in await first.list_tools():
+        copy = await second.get_tool(tool.name)
+        assert copy is not None
+        assert copy.parameters is tool.parameters
+        assert copy.fn is not tool.fn
+
+
+async def test_the_same_code_with_other_annotation_values_gets_its_own_schema() -> None:
+    def make(description: str, pattern: str) -> Callable[..., str]:
+        def lookup(
+            word: Annotated[str, Field(description=description, pattern=pattern)],
+        ) -> str:
+            """Look a word up."""
+            return word
+
+        return lookup
+
+    cases = [("A word.", "^a"), ("A word.", "^a"), ("Another word.", "^a"), ("A word.", "^b")]
+    for description, pattern in cases:
+        expected = FastMCP("plain")
+        plain(expected, make(description, pattern), "lookup", None)
+        ours = FastMCP("ours")
+        shared(ours, make(description, pattern), "lookup", None)
+        assert await listing(ours) == await listing(expected)
+        listed = json.loads(await listing(ours))[0]["inputSchema"]["properties"]["word"]
+        assert (listed["description"], listed["pattern"]) == (description, pattern)
+
+
+async def test_a_shared_tool_runs_its_own_function_and_validates_its_arguments() -> None:
+    def make(answer: str) -> Callable[..., Any]:
+        async def answer_tool(limit: Annotated[int, Field(ge=1, le=200)] = 20) -> dict[str, Any]:
+            """Answer with this server's word."""
+            return {"answer": answer, "limit": limit}
+
+        return answer_tool
+
+    servers = {}
+    for answer in ("one", "two"):
+        servers[answer] = FastMCP(answer)
+        shared(servers[answer], make(answer), "answer", None)
+    expected = FastMCP("plain")
+    plain(expected, make("plain"), "answer", None)
+
+    for answer, mcp in servers.items():
+        async with Client(mcp) as client:
+            result = await client.call_tool("answer", {"limit": 3})
+            assert result.structured_content == {"answer": answer, "limit": 3}
+            with pytest.raises(ToolError) as ours:
+                await client.call_tool("answer", {"limit": 0})
+        async with Client(expected) as client:
+            with pytest.raises(ToolError) as theirs:
+                await client.call_tool("answer", {"limit": 0})
+        assert str(ours.value) == str(theirs.value)
+        assert "greater than or equal to 1" in str(ours.value)
+
+
+async def test_a_tool_taking_a_context_is_built_afresh_and_gets_its_context() -> None:
+    def make() -> Callable[..., Any]:
+        async def server_name(ctx: Context, shout: bool = False) -> str:
+            """Name the server that runs this tool."""
+            name = ctx.fastmcp.name
+            return name.upper() if shout else name
+
+        return server_name
+
+    for name in ("alpha", "beta"):
+        mcp = FastMCP(name)
+        shared(mcp, make(), "server_name", None)
+        expected = FastMCP(name)
+        plain(expected, make(), "server_name", None)
+        assert await listing(mcp) == await listing(expected)
+        async with Client(mcp) as client:
+            assert (await client.call_tool("server_name", {"shout": True})).data == name.upper()
+
+
+async def test_options_fastmcp_does_not_take_here_go_through_mcp_tool() -> None:
+    mcp = FastMCP("apps")
+
+    def shown() -> str:
+        """Shown in an app."""
+        return "shown"
+
+    add_function_tool(
+        mcp, shown, name="shown", description=None, annotations=None, options={"app": True}
+    )
+    tool = await mcp.get_tool("shown")
+    assert tool is not None
+    assert tool.meta is not None
+    assert "ui" in tool.meta
