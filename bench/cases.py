@@ -637,11 +637,30 @@ class _SandboxProcess:
         self.process.wait(timeout=20)
 
 
+def _signed_in_chat_server(
+    root: Path, sandbox: _SandboxProcess, tokens: dict[str, Any]
+) -> tuple[Any, dict[str, str], list[dict[str, Any]]]:
+    """A sandbox-preset provider ``chat`` signed in with ``tokens``: its server, the headers of
+    a direct request, and the channels the sandbox lists."""
+    import httpx2
+
+    from multichat.runtime import build_server, load_config
+
+    workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
+    token_file = workspace / "src/providers/chat/token.json"
+    token_file.write_text(json.dumps({**tokens, "expires_at": time.time() + 3600}))
+    server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    listed = httpx2.get(
+        f"{sandbox.url}/api/v1/channels", params={"limit": 200}, headers=headers
+    ).json()["items"]
+    return server, headers, listed
+
+
 def catch_up(rounds: int) -> list[Result]:
     import httpx2
     from fastmcp import Client
 
-    from multichat.runtime import build_server, load_config
     from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
 
     root = ws.scratch("catchup")
@@ -655,14 +674,7 @@ def catch_up(rounds: int) -> list[Result]:
     )
     sandbox = _SandboxProcess(database)
     try:
-        workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
-        token_file = workspace / "src/providers/chat/token.json"
-        token_file.write_text(json.dumps({**tokens, "expires_at": time.time() + 3600}))
-        server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
-        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-        listed = httpx2.get(
-            f"{sandbox.url}/api/v1/channels", params={"limit": 200}, headers=headers
-        ).json()["items"]
+        server, headers, listed = _signed_in_chat_server(root, sandbox, tokens)
         channels = [channel["id"] for channel in listed if channel["is_member"]]
         sandbox.faults(latency_ms=100)
 
@@ -708,7 +720,6 @@ def tools_call_http(rounds: int) -> list[Result]:
     import httpx2
     from fastmcp import Client
 
-    from multichat.runtime import build_server, load_config
     from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
 
     root = ws.scratch("callhttp")
@@ -722,14 +733,7 @@ def tools_call_http(rounds: int) -> list[Result]:
     calls = 200 if rounds > 1 else 20
     sandbox = _SandboxProcess(database)
     try:
-        workspace = ws.workspace(root / "ws", ["chat"], preset="sandbox", platform_url=sandbox.url)
-        token_file = workspace / "src/providers/chat/token.json"
-        token_file.write_text(json.dumps({**tokens, "expires_at": time.time() + 3600}))
-        server, _ = build_server(load_config(workspace / "provider-config.yaml"), ["chat"])
-        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-        listed = httpx2.get(
-            f"{sandbox.url}/api/v1/channels", params={"limit": 200}, headers=headers
-        ).json()["items"]
+        server, headers, listed = _signed_in_chat_server(root, sandbox, tokens)
         channel = next(item["id"] for item in listed if item["name"] == "bench")
         arguments = {"channel_id": channel, "limit": 20}
 
@@ -786,7 +790,7 @@ def tools_call_http(rounds: int) -> list[Result]:
         Result(
             "tools_call_http_client",
             "the same through an in-memory MCP client (JSON-RPC both ways, and the client "
-            "checks the result against the output schema)",
+            "parses the result)",
             "s",
             Stats.of(c),
             Stats.of(d),

@@ -18,7 +18,14 @@ import pytest
 from e2e_support import DEADLINE, dedent, tool_names, wait_for_http
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import MULTICHAT, clean_env, free_port, install_npm_tool, set_provider_keys
+from helpers import (
+    MULTICHAT,
+    clean_env,
+    free_port,
+    install_npm_tool,
+    run_cli,
+    set_provider_keys,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -154,16 +161,7 @@ async def test_toolsets_in_the_config_serve_only_those_groups(ws):
 
 def test_an_unknown_toolset_in_the_config_is_one_line(ws):
     set_provider_keys(ws, "alpha", toolsets=["everything"])
-    done = subprocess.run(
-        [MULTICHAT, "run"],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_cli("run", cwd=ws, timeout=DEADLINE)
 
     assert done.returncode != 0
     assert "toolsets" in done.stderr
@@ -221,16 +219,7 @@ def test_the_typescript_sdk_client_follows_the_notification(ws):
 
 
 def test_dynamic_and_stateless_together_are_refused_in_one_line(ws):
-    done = subprocess.run(
-        [MULTICHAT, "run", "--transport", "http", "--stateless", "--dynamic"],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        env=clean_env(),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_cli("run", "--transport", "http", "--stateless", "--dynamic", cwd=ws)
 
     assert done.returncode == 2, done.stderr
     assert "dynamic mode keeps each client's toolsets in one process" in done.stderr
