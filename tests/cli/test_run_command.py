@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
-from helpers import MULTICHAT, LinePump, clean_env, free_port, stop_process
+from helpers import MULTICHAT, LinePump, clean_env, free_port, set_provider_keys, stop_process
 
 DEADLINE = 60.0
 TOKEN = "a-test-token-of-more-than-16-chars"
@@ -97,3 +97,73 @@ def test_reload_restarts_the_server_when_a_provider_changes(
     finally:
         stop_process(process)
     assert "Traceback" not in "".join(errors.seen)
+
+
+def test_json_says_each_start_up_event_as_one_json_line(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    import json
+
+    add_provider("alpha")
+    add_provider("broken")
+    (workspace / "src/providers/broken/mcp_instance.py").write_text("raise ImportError('x')\n")
+    set_provider_keys(workspace, "alpha", redd_only=True)  # a misspelling: a warning
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--json", "--transport", "http", "--port", "0"],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+    )
+    try:
+        errors = LinePump(process.stderr)
+        line = _wait_for(errors, '"event": "serving"', time.monotonic() + DEADLINE)
+        serving = json.loads(line)
+        assert httpx2.get(serving["url"], timeout=DEADLINE).status_code == 401
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+        seen = errors.join(DEADLINE)
+    finally:
+        stop_process(process)
+    events = [json.loads(text) for text in seen.splitlines() if text.strip()]
+    kinds = [event["event"] for event in events]
+    assert kinds.count("serving") == 1
+    assert kinds.index("loaded") < kinds.index("serving")
+    loaded = next(event for event in events if event["event"] == "loaded")
+    assert [provider["name"] for provider in loaded["providers"]] == ["alpha"]
+    assert "provider_info" in loaded["providers"][0]["tools"]
+    assert (loaded["transport"], loaded["dynamic"]) == ("http", False)
+    skipped = next(event for event in events if event["event"] == "skipped")
+    assert skipped["provider"] == "broken"
+    assert any(event["event"] == "warning" for event in events)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/mcp", serving["url"])
+    assert TOKEN not in seen
+
+
+def test_an_address_in_use_is_one_line_before_anything_loads(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    import socket
+
+    add_provider("alpha")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [MULTICHAT, "run", "--transport", "http", "--port", str(port)],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+            env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "serving MCP" not in done.stderr

@@ -104,6 +104,14 @@ def run(
             help="HTTP on loopback: also accept this Origin (https://NAME[:PORT]). Repeatable.",
         ),
     ] = None,
+    json_report: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Say the start-up events (warnings, skipped providers, what is served, the "
+            "HTTP URL) as JSON lines on stderr, for scripts and supervisors.",
+        ),
+    ] = False,
     dynamic: Annotated[
         bool,
         typer.Option(
@@ -164,6 +172,7 @@ def run(
         allowed_hosts=allowed_host or (),
         allowed_origins=allowed_origin or (),
         dynamic=dynamic,
+        json_report=json_report,
         stateless=stateless,
         multi_user=multi_user,
         public_url=public_url,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+
+from multichat.errors import UserError
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -38,3 +41,29 @@ def loopback_origins(host: str, port: int) -> tuple[list[str], list[str]]:
         if port == 80:
             hosts.append(shown)
     return hosts, [f"http://{value}" for value in hosts]
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` for the HTTP server; port 0 lets the system choose.
+
+    Bound before the server starts, so that everything that names the address (the Host-header
+    check, the token notice, the URL line) uses the real port.
+
+    Raises:
+        UserError: the address cannot be bound (in use, not this machine's, no permission).
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        listener = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {url_host(host)}:{port}: {exc}") from None
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as exc:
+        listener.close()
+        reason = exc.strerror or str(exc)
+        raise UserError(
+            f"cannot listen on {url_host(host)}:{port}: {reason}; choose another --port"
+        ) from None
+    return listener

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -105,12 +106,15 @@ def run_server(
     port: int = 8000,
     *,
     protection: HttpProtection | None = None,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[str, str], None] | None = None,
     stateless: bool = False,
+    listener: socket.socket | None = None,
 ) -> None:
     """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
 
-    Over HTTP, ``announce`` gets one line with the URL once the socket is listening.
+    Over HTTP, ``listener`` is a socket already bound to ``host:port`` (``port`` its real one).
+
+    Over HTTP, ``announce`` gets the URL and how it is protected once the socket listens.
 
     Over HTTP, ``protection`` (from :func:`~multichat.runtime.http_security.http_protection`)
     says who may connect. Without it, the server's own ``auth`` or ``MULTICHAT_HTTP_TOKEN``
@@ -137,21 +141,24 @@ def run_server(
             protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
-    serve_http(server, protection, port, announce=announce, stateless=stateless)
+    serve_http(server, protection, port, announce=announce, stateless=stateless, listener=listener)
 
 
 def serve_http(
     server: FastMCP[Any],
     protection: HttpProtection,
     port: int,
-    announce: Callable[[str], None] | None = None,
+    announce: Callable[[str, str], None] | None = None,
     *,
     stateless: bool = False,
+    listener: socket.socket | None = None,
 ) -> None:
     """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
 
-    ``announce`` gets ``multichat: serving MCP at URL ...`` once the socket listens (the port
-    the system chose, for port 0), whatever the log level: the one line a person needs.
+    ``listener``, a socket bound to ``port`` already, is served on instead of binding anew.
+
+    ``announce`` gets the URL (with the port the system chose, for port 0) and how it is
+    protected once the socket listens, whatever the log level: the one line a person needs.
     ``stateless`` keeps no MCP session between requests (the SDK's stateless mode), so
     instances behind one proxy can each answer any request of any client.
     """
@@ -187,12 +194,10 @@ def serve_http(
                 from multichat.runtime.addresses import url_host
 
                 bound = self.servers[0].sockets[0].getsockname()[1]
-                announce(
-                    f"multichat: serving MCP at http://{url_host(protection.host)}:{bound}/mcp "
-                    f"({protection.describe()}); Ctrl-C stops it"
-                )
+                url = f"http://{url_host(protection.host)}:{bound}/mcp"
+                announce(url, protection.describe())
 
-    AnnouncingServer(config).run()
+    AnnouncingServer(config).run(sockets=[listener] if listener is not None else None)
 
 
 def protected_http_app(

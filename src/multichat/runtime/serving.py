@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from multichat.errors import MultichatError, UserError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.server import Transport, build_server, run_server
+from multichat.runtime.startup_report import StartupReport
 
 if TYPE_CHECKING:
     from fastmcp import FastMCP
@@ -37,6 +38,8 @@ class ServeOptions:
     allowed_origins: Sequence[str] = ()
     #: List no provider tools until the client enables a toolset (runtime/dynamic.py).
     dynamic: bool = False
+    #: Say the start-up events as JSON lines on stderr (runtime/startup_report.py).
+    json_report: bool = False
     #: Streamable HTTP without sessions: instances behind one proxy answer any request.
     stateless: bool = False
     #: Serve a team: each person's own platform tokens, chosen by their verified identity.
@@ -116,27 +119,37 @@ def serve_workspace(
         raise MultichatError(
             f"no providers in {workspace.path}: add one with `multichat new provider NAME`"
         )
+    events = StartupReport(say, as_json=options.json_report)
     for warning in workspace.warnings:
-        say(f"multichat: warning: {warning}")
+        events.warning(warning)
     check_token_store(workspace)
     server, report = build_server(
         workspace, list(options.providers) or None, dynamic=options.dynamic
     )
     for failure in report.failures:
-        say(f"multichat: skipped provider {failure.name}: {failure.reason}")
+        events.skipped(failure.name, failure.reason)
     if not report.providers:
         raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
     if options.multi_user and public_url is not None:
         from multichat.runtime.multi_user import serve_people
 
         signin = serve_people(server, workspace, public_url)
-        say(f"multichat: serving each person with their own tokens at {public_url}/mcp")
+        events.notice(f"multichat: serving each person with their own tokens at {public_url}/mcp")
         for name in report.providers:
             if signin.link_possible(name):
-                say(f"multichat: {name}: register {signin.callback_url(name)} at the platform")
-    notice = protection.notice(options.port) if protection is not None else None
+                events.notice(
+                    f"multichat: {name}: register {signin.callback_url(name)} at the platform"
+                )
+    port, listener = options.port, None
+    if options.transport == "http":
+        from multichat.runtime.addresses import listening_socket
+
+        listener = listening_socket(options.host, options.port)
+        port = listener.getsockname()[1]  # the one the system chose, for --port 0
+    notice = protection.notice(port) if protection is not None else None
     if notice:
-        say(notice)
+        events.notice(notice)
+    events.loaded(report, options.transport, options.dynamic or workspace.server.dynamic)
     # What is loaded now lives as long as the process: the collector's passes skip it from
     # here on (the first tools/list of 200 providers spent 0.4 s of its 0.8 s in them).
     gc.freeze()
@@ -144,10 +157,11 @@ def serve_workspace(
         server,
         options.transport,
         options.host,
-        options.port,
+        port,
         protection=protection,
-        announce=say,
+        announce=events.serving,
         stateless=options.stateless,
+        listener=listener,
     )
 
 
