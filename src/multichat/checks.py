@@ -17,6 +17,7 @@ from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace, load_provider
 from multichat.runtime.oauth import load_client_credentials
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
+from multichat.runtime.tool_budget import tool_budget
 
 Level = Literal["ok", "note", "warning", "error"]
 
@@ -146,19 +147,24 @@ def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
         if not (folder / file).is_file()
     ]
     findings += _description_keyword(name, folder / "mcp_instance.py")
-    tool_count = 0
+    served = ""
     if not findings:
         try:
-            tool_count = len(load_provider(config, name).tools)
+            loaded = load_provider(config, name)
         except ProviderLoadError as exc:
             findings.append(Finding(name, "error", exc.reason))
         else:
+            budget = tool_budget(loaded)
+            served = (
+                f"{budget.tools} tool(s) served, {budget.size:,} bytes of tools/list "
+                f"(about {budget.tokens:,} tokens)"
+            )
             findings += _server_auth(name) + _api_auth(name)
     findings += _config_keys(config, name) + _unknown_keys(config, name)
     findings += _token_file(config, name)
     findings += _client_credentials(config, name)
     if not any(f.level == "error" for f in findings):
-        findings.insert(0, Finding(name, "ok", f"contract honoured, {tool_count} tool(s)"))
+        findings.insert(0, Finding(name, "ok", f"contract honoured, {served}"))
     return findings
 
 

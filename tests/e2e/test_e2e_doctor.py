@@ -71,3 +71,29 @@ def test_private_token_is_fine(copy_workspace):
     assert result.returncode == 0, result.stdout
     assert "chmod" not in result.stdout
     assert len(_lines(result, "alpha", "ok")) == 1
+
+
+def test_each_provider_line_counts_its_served_tools_and_their_bytes(copy_workspace):
+    """doctor's figure is the bytes a client's tools/list carries for the provider."""
+    import asyncio
+    import json
+
+    from helpers import connect, set_provider_keys
+
+    ws = copy_workspace()
+    set_provider_keys(ws, "beta", enabled_tools=["whoami"])
+
+    async def listed() -> dict[str, list[dict]]:
+        async with connect(ws) as client:
+            result = await client.session.list_tools()
+        tools = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in result.tools]
+        return {p: [t for t in tools if t["name"].startswith(f"{p}_")] for p in ("alpha", "beta")}
+
+    served = asyncio.run(listed())
+    result = run_cli("doctor", cwd=ws)
+
+    for provider, tools in served.items():
+        size = len(json.dumps(tools, separators=(",", ":")).encode())
+        (line,) = _lines(result, provider, "ok")
+        assert f"{len(tools)} tool(s) served, {size:,} bytes of tools/list" in line, line
+    assert len(served["beta"]) == 1
