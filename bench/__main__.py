@@ -72,44 +72,52 @@ def _write_docs(header: str, table: str) -> None:
 
 NOTES = """## Notes
 
-- **50 providers, 750 tools: 3.1-3.9 s here against the 2 s target.** It grows linearly
-  (about 48 ms per provider of 15 tools). Profiling (`cProfile` on `build_server`) puts most of
-  it in FastMCP 4's `Tool.from_function`, which builds each tool's input and output JSON
-  schemas with pydantic: about 2.5 ms per tool, so roughly 1.8 s for 700 tools, on top of the
-  interpreter and imports (the 1-provider start, about 1.1 s). Two fixes are in: generated
-  tool modules keep real annotations (evaluating `from __future__` strings made registration
-  a third slower), and the registry takes a tool's location from its code object instead of
-  reading the source. Reaching 2 s would need FastMCP to build schemas lazily or share them
-  between identical tools. Issue 19 takes this up.
-- **1-provider start** sits at the 1.1x line: 1.06x-1.21x across five runs on 2026-12-01,
-  with `multichat run` itself at 1.18-1.28 s each time, as on 2026-11-26 (the bare server's
-  side moves more). `python -X importtime` puts the remaining difference in Typer (about 30 ms
-  of imports: `run` goes through the CLI), pydantic building the config models (about 25 ms),
-  ruamel.yaml (about 12 ms) and filelock (about 12 ms; imported on first use it failed in the
-  read-only-folder test, whose child drops to another user before saving and can no longer
-  read the interpreter's files, so it stays imported at start).
-- **`new provider` imports what it generates** before writing (issue 5), in a child process
-  that starts importing FastMCP while Copier renders. That import is about a second, so passing
-  results are cached: the target row is the steady state (a provider of a kind checked before
-  in this environment; the benchmark's warm-up round fills the cache), and the row under it is
-  the first provider of a kind, with an empty cache each round.
-- **Tool calls** were 0.27x of a bare server while providers were mounted (each call went
-  through FastMCP's provider chain twice); each provider is now added as a local provider
-  under its namespace (`add_provider`), on par with a bare server (0.89x-0.98x across five
-  runs on 2026-12-01; one run's rounds spread wider than that on this 2-CPU machine).
-- **Warm `get_credentials()`** had slipped to 0.81 µs when the expiry margin began to follow
-  a token's lifetime (worked out on every call); the stale moment is now computed once per
-  token, 0.17 µs.
-- **`catch_up`** fetches each channel's read marker and latest page together, so 20 channels
-  cost one round trip after the channel list; the sandbox runs in its own process, as a remote
-  platform would. It sits on its 0.2x line (0.19x-0.21x across five runs on 2026-12-01).
-- **Matrix `catch_up`** runs against a real Synapse (`tests/platforms/matrix`), 20 rooms with
-  100 ms added to every request by a proxy; single runs range 0.11x-0.32x on this 2-CPU
-  machine, so read the median.
+- **Many providers start like one** (issue 19). 50 providers (753 tools) start at 1.09x-1.29x
+  of one across runs on 2026-12-01 (target 1.3x; it was 3.2x): each distinct tool's schemas
+  are built once per process and shared by every provider of a preset (`runtime/tool_schemas.py`,
+  `tools/list` byte-identical, pinned by a test), `$ref`s are inlined once per schema
+  (`runtime/dereference.py`), the collector is paused while providers load and frozen after,
+  and a `provider-config.yaml` that read cleanly is cached by content. The curve's slope is
+  5.4-7.9 ms per extra provider across runs (6.5 ms in the table) (target 5 ms): per provider, importing its seven
+  modules (1-1.5 ms), registering 15 tools (about 2 ms), FastMCP's bookkeeping per
+  `add_provider`, and its 23 KB share of `tools/list`, which the MCP SDK validates and
+  serialises. The rows run with bytecode cached (`PYTHONPYCACHEPREFIX`): this machine sets
+  `PYTHONDONTWRITEBYTECODE=1`, which otherwise recompiles every provider on every start.
+- **`new provider`** imports what it generates before writing (issue 5), in a child process;
+  passing results are cached, so the target row is the steady state (1.14x-1.21x in A/B runs
+  on 2026-12-01) and the row under it the first provider of a kind (1.63x with bytecode in the
+  environment, 2.06x-2.41x in today's full runs, up to 3.75x without: the child compiles FastMCP, the MCP SDK and FastAPI; the
+  child no longer forces `PYTHONDONTWRITEBYTECODE`). A row measured while anything else runs
+  on the machine doubles; read the spread.
+- **1-provider start** sits at or under the 1.1x line (0.95x-1.21x across runs); `python -X
+  importtime` puts what is left in Typer (about 30 ms), pydantic's config models (25 ms),
+  ruamel.yaml (12 ms, skipped when the config cache hits) and filelock (12 ms; it stays
+  imported at start: imported on first use it failed in the read-only-folder test, whose child
+  drops to another user).
+- **In-memory tool calls** are 0.83x-1.08x of a bare FastMCP server across six runs on 2026-12-01;
+  the previous stop's code gave 0.92x-0.98x in the same minutes (A/B). Single runs spread
+  0.7x-1.2x here, so the difference is within the noise but may be the new middleware's small
+  cost: watch it.
+- **A tool call over HTTP** against the sandbox in its own process costs 1.31x-1.57x the same
+  GET on a kept-alive client (target 1.2x). Per call: FastMCP's call path about 0.6 ms
+  (validation, middleware, the result serialised twice), our 20 message models 0.19 ms,
+  `PlatformClient` 0.1 ms over raw httpx2. One pool per provider per event loop and the config
+  read once per process (one `stat` a call) are in place.
+- **Warm `get_credentials()`** is 0.55 µs (target 2 µs): 0.17 µs at the last stop; the
+  person-per-call lookup of the multi-user mode (a context variable and a slot per person) is
+  the difference.
+- **`catch_up`** fetches each channel's read marker and latest page together (0.18x-0.21x).
+  **Matrix `catch_up`** runs against a real Synapse with 100 ms added to every request.
+- **The inbox** (issue 21) answers from three platforms in what the slowest one takes
+  (1.08x-1.17x across runs; with a fresh event loop each round, about 1.5x, as three `catch_up` calls
+  made at once by a client: three sandboxes opening some 40 connections at once on 2 CPUs).
+- **What the tools cost in context** (issue 22): every chat preset is under 700 bytes a tool
+  (656-678) since result schemas are opt-in; docs/context.md has the figures per mode.
+- **Team load** (issue 23): 16 MCP clients on two `--stateless` instances against one; on 2
+  CPUs the clients share the cores with both servers, so the p50/p99 ratio is the figure.
 - **Slack against its peers** (`uv run python -m bench.slack_peers`, outside the suite) is in
-  `docs/platforms/slack.md`: the history and start-up targets are not met yet.
-- **`--version`** is answered before Typer is imported, and the version no longer comes from
-  `importlib.metadata` (39 ms at start-up).
+  `docs/platforms/slack.md`.
+- **`--version`** is answered before Typer is imported.
 """
 
 

@@ -27,6 +27,7 @@ from bench.harness import (
     slope,
     timed_process,
 )
+from bench.team_load import team_load
 
 
 def _ratio_result(
@@ -976,4 +977,5 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "matrix_catch_up": matrix_catch_up,
     "context_budget": context_budget,
     "inbox_catch_up": inbox_catch_up,
+    "team_load": team_load,
 }
