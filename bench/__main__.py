@@ -78,17 +78,18 @@ NOTES = """## Notes
   `tools/list` byte-identical, pinned by a test), `$ref`s are inlined once per schema
   (`runtime/dereference.py`), the collector is paused while providers load and frozen after,
   and a `provider-config.yaml` that read cleanly is cached by content. The curve's slope is
-  5.4-7.9 ms per extra provider across runs (6.5 ms in the table) (target 5 ms): per provider, importing its seven
-  modules (1-1.5 ms), registering 15 tools (about 2 ms), FastMCP's bookkeeping per
-  `add_provider`, and its 23 KB share of `tools/list`, which the MCP SDK validates and
-  serialises. The rows run with bytecode cached (`PYTHONPYCACHEPREFIX`): this machine sets
-  `PYTHONDONTWRITEBYTECODE=1`, which otherwise recompiles every provider on every start.
+  5.4-7.9 ms per extra provider across runs (6.5 ms in the table; target 5 ms): per provider,
+  importing its seven modules (1-1.5 ms), registering 15 tools (about 2 ms), FastMCP's
+  bookkeeping per `add_provider`, and its 23 KB share of `tools/list`, which the MCP SDK
+  validates and serialises. The rows run with bytecode cached (`PYTHONPYCACHEPREFIX`): this
+  machine sets `PYTHONDONTWRITEBYTECODE=1`, which otherwise recompiles every provider on every
+  start.
 - **`new provider`** imports what it generates before writing (issue 5), in a child process;
   passing results are cached, so the target row is the steady state (1.14x-1.21x in A/B runs
   on 2026-12-01) and the row under it the first provider of a kind (1.63x with bytecode in the
-  environment, 2.06x-2.41x in today's full runs, up to 3.75x without: the child compiles FastMCP, the MCP SDK and FastAPI; the
-  child no longer forces `PYTHONDONTWRITEBYTECODE`). A row measured while anything else runs
-  on the machine doubles; read the spread.
+  environment, 2.06x-2.41x in today's full runs, up to 3.75x without: the child compiles
+  FastMCP, the MCP SDK and FastAPI; it no longer forces `PYTHONDONTWRITEBYTECODE`). A row
+  measured while anything else runs on the machine doubles; read the spread.
 - **1-provider start** sits at or under the 1.1x line (0.95x-1.21x across runs); `python -X
   importtime` puts what is left in Typer (about 30 ms), pydantic's config models (25 ms),
   ruamel.yaml (12 ms, skipped when the config cache hits) and filelock (12 ms; it stays
@@ -109,8 +110,9 @@ NOTES = """## Notes
 - **`catch_up`** fetches each channel's read marker and latest page together (0.18x-0.21x).
   **Matrix `catch_up`** runs against a real Synapse with 100 ms added to every request.
 - **The inbox** (issue 21) answers from three platforms in what the slowest one takes
-  (1.08x-1.17x across runs; with a fresh event loop each round, about 1.5x, as three `catch_up` calls
-  made at once by a client: three sandboxes opening some 40 connections at once on 2 CPUs).
+  (1.08x-1.17x across runs; with a fresh event loop each round, about 1.5x, as three
+  `catch_up` calls made at once by a client: three sandboxes opening some 40 connections at
+  once on 2 CPUs).
 - **What the tools cost in context** (issue 22): every chat preset is under 700 bytes a tool
   (656-678) since result schemas are opt-in; docs/context.md has the figures per mode.
 - **Team load** (issue 23): 16 MCP clients on two `--stateless` instances against one; on 2
