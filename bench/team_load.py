@@ -115,35 +115,21 @@ def team_load(rounds: int) -> list[Result]:
         sandbox.stop()
         shutil.rmtree(root, ignore_errors=True)
     load = f"{CLIENTS} clients x {CALLS_PER_CLIENT} calls"
+    rows = (
+        ("team_load_p50", f"`tools/call` p50, {load}, on 2 stateless instances", "s", p50),
+        ("team_load_p99", f"`tools/call` p99, {load}, on 2 stateless instances", "s", p99),
+        ("team_load_rate", f"calls a second, {load}, on 2 stateless instances", "calls/s", rate),
+    )
     return [
         Result(
-            "team_load_p50",
-            f"`tools/call` p50, {load}, on 2 stateless instances",
-            "s",
-            Stats.of(p50[2]),
-            Stats.of(p50[1]),
+            name,
+            measure,
+            unit,
+            Stats.of(values[2]),
+            Stats.of(values[1]),
             "the same load on 1 instance",
-            Stats.of([a / b for a, b in zip(p50[2], p50[1], strict=True)]),
+            Stats.of([a / b for a, b in zip(values[2], values[1], strict=True)]),
             "report",
-        ),
-        Result(
-            "team_load_p99",
-            f"`tools/call` p99, {load}, on 2 stateless instances",
-            "s",
-            Stats.of(p99[2]),
-            Stats.of(p99[1]),
-            "the same load on 1 instance",
-            Stats.of([a / b for a, b in zip(p99[2], p99[1], strict=True)]),
-            "report",
-        ),
-        Result(
-            "team_load_rate",
-            f"calls a second, {load}, on 2 stateless instances",
-            "calls/s",
-            Stats.of(rate[2]),
-            Stats.of(rate[1]),
-            "the same load on 1 instance",
-            Stats.of([a / b for a, b in zip(rate[2], rate[1], strict=True)]),
-            "report",
-        ),
+        )
+        for name, measure, unit, values in rows
     ]
