@@ -65,3 +65,56 @@ def test_no_spinner_when_stderr_is_not_a_terminal(workspace: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert MESSAGE not in result.stderr
     assert "\x1b[" not in result.stderr
+
+
+def test_an_interactive_run_shows_a_spinner_for_the_checks_after_the_questions(
+    workspace: Path,
+) -> None:
+    """stdin, stdout and stderr on one terminal: Copier asks, Enter takes each default."""
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [MULTICHAT, "new", "provider", "alpha"],
+        cwd=workspace,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=clean_env(MULTICHAT_CACHE_DIR="", TERM="xterm"),
+    )
+    os.close(slave)
+    seen = b""
+    deadline = time.monotonic() + 240
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.7)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+            elif b"Checking provider" not in seen:
+                os.write(master, b"\r")  # a question waits: take its default
+        while True:  # what is left once the command ended
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+        os.close(master)
+    text = seen.decode("utf-8", "replace")
+
+    assert process.returncode == 0, text[-2000:]
+    assert "Checking provider alpha" in text
+    assert MESSAGE not in text  # no spinner while Copier asks
+    assert (workspace / "src" / "providers" / "alpha" / "mcp_instance.py").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Annotated, Any
@@ -84,7 +85,8 @@ def provider(
     interactive = not defaults and sys.stdin.isatty() and sys.stdout.isatty()
     from multichat.cli.progress import spinner
 
-    # Copier asks its questions on the terminal: a spinner would write over them.
+    # Copier asks its questions on the terminal: a spinner would write over them, so an
+    # interactive run gets one only for the checks that follow the questions.
     with spinner(f"Rendering and checking provider {name}", enabled=not interactive):
         created = add_provider(
             name,
@@ -94,6 +96,9 @@ def provider(
             defaults=not interactive,
             force=force,
             dry_run=dry_run,
+            checking=(lambda: spinner(f"Checking provider {name}"))
+            if interactive
+            else contextlib.nullcontext,
         )
     root = created.config_path.parent
     if as_json:

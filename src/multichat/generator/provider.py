@@ -6,6 +6,9 @@ for ``--dry-run``, else applied all-or-nothing under the workspace's lock, the c
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,15 +59,25 @@ def add_provider(
     defaults: bool = True,
     force: bool = False,
     dry_run: bool = False,
+    checking: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> NewProvider:
-    """Generate provider ``name`` into the workspace of ``config_path`` (or the one found)."""
+    """Generate provider ``name`` into the workspace of ``config_path`` (or the one found).
+
+    ``checking`` wraps the checks that follow Copier's questions (a spinner, in the CLI).
+    """
     validate_provider_name(name)
     presets = template_presets(template_root() / "copier.yml")
     if preset not in presets:
         raise UserError(f"unknown preset {preset!r}; choose one of: {', '.join(presets)}")
     with workspace_transaction(config_path, dry_run=dry_run) as change:
         files, next_steps = plan_new_provider(
-            change, name, preset=preset, data=data or {}, defaults=defaults, force=force
+            change,
+            name,
+            preset=preset,
+            data=data or {},
+            defaults=defaults,
+            force=force,
+            checking=checking,
         )
     return NewProvider(name, change.config.path, files, change.changes, change.applied, next_steps)
 
@@ -77,6 +90,7 @@ def plan_new_provider(
     data: dict[str, Any],
     defaults: bool,
     force: bool,
+    checking: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> tuple[list[Path], str]:
     """Plan the files that generate ``name`` (and say the preset's next steps).
 
@@ -98,7 +112,12 @@ def plan_new_provider(
         return add_provider_entry(original, config.path, name, entry_text)
 
     with checked_render(
-        config, name, answers, defaults=defaults, new_config_text=new_config_text
+        config,
+        name,
+        answers,
+        defaults=defaults,
+        new_config_text=new_config_text,
+        checking=checking,
     ) as rendered:
         files = trees.read_files(rendered.tree)
     if force:

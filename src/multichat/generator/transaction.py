@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,13 +76,15 @@ def checked_render(
     *,
     defaults: bool = True,
     new_config_text: Callable[[str], str],
+    checking: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> Iterator[Rendered]:
     """Render provider ``name`` and check it: it compiles, honours the contract, and imports.
 
     ``new_config_text`` turns the rendered config entry into the configuration the provider
     will run with (``new`` adds the entry, ``upgrade`` keeps the file as it is). The render is
     imported under that configuration in a child process (see :mod:`.import_check`) that is
-    started before Copier runs unless an earlier identical check passed.
+    started before Copier runs unless an earlier identical check passed. ``checking`` wraps
+    the checks, which come after Copier's questions (the CLI shows a spinner there).
     """
     template = template_root()
     key = verdict_key(template, str(answers.get("preset", "blank")), config.root)
@@ -91,16 +94,17 @@ def checked_render(
             for suffix in ("provider-config.yaml", "next-steps.txt")
         )
         config_text = new_config_text(entry_text)
-        check_rendered_provider(tree, contract.package_dir(name))
-        check_provider_imports(
-            tree,
-            name,
-            key=key,
-            workspace=config.root,
-            config_name=config.path.name,
-            config_text=config_text,
-            probe=probe,
-        )
+        with checking():
+            check_rendered_provider(tree, contract.package_dir(name))
+            check_provider_imports(
+                tree,
+                name,
+                key=key,
+                workspace=config.root,
+                config_name=config.path.name,
+                config_text=config_text,
+                probe=probe,
+            )
         yield Rendered(tree, entry_text, config_text, next_steps.strip())
 
 
