@@ -116,7 +116,7 @@ def team_load(rounds: int) -> list[Result]:
         shutil.rmtree(root, ignore_errors=True)
     load = f"{CLIENTS} clients x {CALLS_PER_CLIENT} calls"
     rows = (
-        ("team_load_p50", f"`tools/call` p50, {load}, on 2 stateless instances", "s", p50),
+        ("team_load", f"`tools/call` p50, {load}, on 2 stateless instances", "s", p50),
         ("team_load_p99", f"`tools/call` p99, {load}, on 2 stateless instances", "s", p99),
         ("team_load_rate", f"calls a second, {load}, on 2 stateless instances", "calls/s", rate),
     )
