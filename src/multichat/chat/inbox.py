@@ -11,7 +11,7 @@ Annotations are real objects here (no ``from __future__ import annotations``), a
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -21,8 +21,8 @@ from fastmcp.tools import ToolResult
 from pydantic import Field
 
 from multichat.chat.inbox_calls import ToolCall, ask_providers
-from multichat.chat.inbox_merge import Window, by_rank, channel_news, newest_first
-from multichat.chat.inbox_models import InboxCatchUp, InboxMessages, NotIncluded
+from multichat.chat.inbox_merge import Answer, Window, by_rank, channel_news, newest_first
+from multichat.chat.inbox_models import InboxCatchUp, InboxMessage, InboxMessages, NotIncluded
 from multichat.chat.models import CatchUp, MessagePage
 from multichat.chat.times import parse_since
 from multichat.errors import UserError
@@ -152,6 +152,34 @@ def _window(since: str | None, until: str | None) -> Window:
 def _tools(call: ToolCall, served: _Served, platforms: dict[str, str]) -> dict[str, Any]:
     """The three inbox tool functions, calling providers' tools with ``call``."""
 
+    async def messages(
+        tool: str,
+        arguments: dict[str, Any],
+        merge: Callable[[list[Answer[MessagePage]], Window, int], list[InboxMessage]],
+        providers: Sequence[str] | None,
+        since: str | None,
+        until: str | None,
+        limit: int,
+        budget: float,
+    ) -> InboxMessages:
+        """Ask every provider serving ``tool`` for a message page; ``merge`` orders the pages."""
+        window = _window(since, until)
+        asked, left = served.choose(tool, providers)
+        answers, missing = await ask_providers(
+            call,
+            asked,
+            tool,
+            arguments,
+            MessagePage.model_validate,
+            budget=budget,
+            platforms=platforms,
+        )
+        return InboxMessages(
+            included=[answer.provider for answer in answers],
+            not_included=sorted(left + missing, key=lambda item: item.provider),
+            messages=merge(answers, window, limit),
+        )
+
     async def inbox_catch_up(
         providers: Providers = None,
         since: Since = None,
@@ -207,22 +235,10 @@ def _tools(call: ToolCall, served: _Served, platforms: dict[str, str]) -> dict[s
         ids with that provider's own tools, e.g. PROVIDER_reply_to_thread(message_id=id).
         Example: {"since": "7d", "limit": 10}.
         """
-        window = _window(since, until)
-        asked, left = served.choose("get_my_mentions", providers)
-        answers, missing = await ask_providers(
-            call,
-            asked,
-            "get_my_mentions",
-            {"limit": limit},
-            MessagePage.model_validate,
-            budget=timeout_seconds,
-            platforms=platforms,
-        )
-        return InboxMessages(
-            included=[answer.provider for answer in answers],
-            not_included=sorted(left + missing, key=lambda item: item.provider),
-            messages=newest_first(answers, window, limit),
-        )
+        return await messages(
+            "get_my_mentions", {"limit": limit}, newest_first, providers, since, until, limit,
+            timeout_seconds,
+        )  # fmt: skip
 
     async def inbox_search(
         query: Annotated[str, Field(min_length=1, max_length=500, description="Words to find.")],
@@ -240,22 +256,10 @@ def _tools(call: ToolCall, served: _Served, platforms: dict[str, str]) -> dict[s
         provider's own tools, e.g. PROVIDER_get_thread(message_id=id).
         Example: {"query": "postmortem", "since": "30d"}.
         """
-        window = _window(since, until)
-        asked, left = served.choose("search_messages", providers)
-        answers, missing = await ask_providers(
-            call,
-            asked,
-            "search_messages",
-            {"query": query, "limit": limit},
-            MessagePage.model_validate,
-            budget=timeout_seconds,
-            platforms=platforms,
-        )
-        return InboxMessages(
-            included=[answer.provider for answer in answers],
-            not_included=sorted(left + missing, key=lambda item: item.provider),
-            messages=by_rank(answers, window, limit),
-        )
+        return await messages(
+            "search_messages", {"query": query, "limit": limit}, by_rank, providers, since,
+            until, limit, timeout_seconds,
+        )  # fmt: skip
 
     return {
         "inbox_catch_up": inbox_catch_up,
