@@ -468,6 +468,54 @@ def tools_call(rounds: int) -> list[Result]:
     ]
 
 
+def tools_call_50(rounds: int) -> list[Result]:
+    """The same tool called on a server of 50 providers and on one of 1 (issue 19).
+
+    FastMCP's aggregate asks every provider for the tool on each call, a task each; the
+    server finds it by its prefix instead (``runtime/namespaces.py``).
+    """
+    from multichat.runtime import build_server, load_config
+
+    root = ws.scratch("calls50")
+    one = ws.workspace(root / "1", ["alpha"])
+    ws.add_echo_tool(one, "alpha")
+    fifty = root / "50"
+    shutil.copytree(one, fifty)
+    ws.clone_provider(fifty, "alpha", 49)
+    servers = {
+        size: build_server(load_config(folder / "provider-config.yaml"))[0]
+        for size, folder in ((1, one), (50, fifty))
+    }
+    calls = 500 if rounds > 1 else 50
+
+    def per_call(size: int) -> Callable[[], float]:
+        async def run() -> float:
+            server = servers[size]
+            await server.call_tool("alpha_echo", {"text": "x"})
+            started = time.perf_counter()
+            for _ in range(calls):
+                await server.call_tool("alpha_echo", {"text": "hello"})
+            return (time.perf_counter() - started) / calls
+
+        return lambda: asyncio.run(run())
+
+    try:
+        a, b, ratios = alternate(per_call(50), per_call(1), rounds)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return [
+        _ratio_result(
+            "tools_call_50",
+            "FastMCP's `call_tool` on a server of 50 providers (the first provider's tool)",
+            a,
+            b,
+            ratios,
+            "the same on a server of 1 provider",
+            1.1,
+        )
+    ]
+
+
 # ---- credentials -----------------------------------------------------------------------------
 
 
@@ -969,6 +1017,7 @@ CASES: dict[str, Callable[[int], list[Result]]] = {
     "stdio_start_50": stdio_start_50,
     "stdio_start_curve": stdio_start_curve,
     "tools_call": tools_call,
+    "tools_call_50": tools_call_50,
     "tools_call_http": tools_call_http,
     "warm_credentials": warm_credentials,
     "refresh_once": refresh_once,

@@ -1,8 +1,10 @@
 """The private FastMCP API multichat uses, pinned: a FastMCP upgrade that moves it fails here.
 
-Two modules reach into FastMCP: ``multichat.runtime.stdio`` (to answer JSON-RPC parse errors
-over stdio, which FastMCP's own stdio runner drops) and ``multichat.runtime.tool_schemas`` (to
-give a tool the ``task`` default ``mcp.tool`` gives it); everything else uses public API.
+Three modules reach into FastMCP: ``multichat.runtime.stdio`` (to answer JSON-RPC parse errors
+over stdio, which FastMCP's own stdio runner drops), ``multichat.runtime.tool_schemas`` (to
+give a tool the ``task`` default ``mcp.tool`` gives it) and ``multichat.runtime.namespaces``
+(to find a tool by its provider's prefix; its own tests pin the method it overrides);
+everything else uses public API.
 """
 
 from __future__ import annotations
@@ -20,8 +22,15 @@ import multichat
 PRIVATE_USERS = {
     "runtime/stdio.py": {"_mcp_server", "_lifespan_manager"},
     "runtime/tool_schemas.py": {"_support_tasks_by_default"},
+    "runtime/namespaces.py": {"_get_tool"},
 }
-PINNED = {"_mcp_server", "_lifespan_manager", "_components", "_support_tasks_by_default"}
+PINNED = {
+    "_mcp_server",
+    "_lifespan_manager",
+    "_components",
+    "_support_tasks_by_default",
+    "_get_tool",
+}
 
 
 def test_the_private_attributes_serve_stdio_uses_exist():

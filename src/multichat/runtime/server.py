@@ -18,6 +18,7 @@ from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadReport, load_providers
+from multichat.runtime.namespaces import NamespacedProviders
 from multichat.runtime.toolsets import served_tools
 
 if TYPE_CHECKING:
@@ -38,11 +39,12 @@ def build_server(
 ) -> tuple[FastMCP[Any], LoadReport]:
     """Load providers and serve each one's components as ``NAME_component``.
 
-    Each provider's own component store (its FastMCP ``local_provider``) is added under its
-    name as a namespace, through FastMCP's public provider API: a call costs what a call to a
-    tool of the main server costs (mounting the provider's whole server cost about a third
-    more per call, in bench/). A provider's own FastMCP middleware and lifespan are not run;
-    the guide's providers have none. Tools the config hides are neither listed nor callable.
+    Each provider's own component store (its FastMCP ``local_provider``) is served under its
+    name as a namespace (:class:`NamespacedProviders`, which finds a tool by its prefix): a
+    call costs what a call to a tool of the main server costs, however many providers there
+    are (mounting the provider's whole server cost about a third more per call, in bench/).
+    A provider's own FastMCP middleware and lifespan are not run; the guide's providers have
+    none. Tools the config hides are neither listed nor callable.
     ``dynamic`` (or ``server.dynamic`` in the config) lists none until a client enables them.
     """
     with _collection_paused():
@@ -60,6 +62,7 @@ def _build_server(
         dereference_schemas=False,
         middleware=[DereferenceOnce()],
     )
+    namespaced = NamespacedProviders()
     for name, provider in report.providers.items():
         components: Provider = provider.mcp.local_provider
         served = served_tools(provider)
@@ -71,7 +74,8 @@ def _build_server(
             components = components.wrap_transform(
                 Visibility(False, names=set(served.hidden), components={"tool"})
             )
-        server.add_provider(components, namespace=name)
+        namespaced.add_namespaced(components, name)
+    server.add_provider(namespaced)
     from multichat.chat.inbox import add_inbox_tools  # the chat layer's workspace-wide tools
 
     add_inbox_tools(server, report)
