@@ -153,3 +153,31 @@ async def test_a_global_429_is_retried_and_then_succeeds(fake_platform):
     async with _discord(fake) as api:
         assert (await api.get("users/@me/guilds")) == [GUILD]
     assert len(fake.calls("list_my_guilds")) == 2
+
+
+async def test_request_urls_are_the_ones_httpx_builds_from_the_base_and_the_query():
+    """The client builds each URL whole; it must be the URL httpx's own merging gives."""
+    import httpx2
+
+    seen: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        seen.append(str(request.url))
+        return httpx2.Response(200, json={})
+
+    async def bearer() -> str:
+        return "t"
+
+    base = "https://chat.example/api/v1"
+    params = {"limit": 20, "unread": True, "types": ["public", "direct"], "q": "a b&c/é"}
+    transport = httpx2.MockTransport(answer)
+    async with PlatformClient("x", base, bearer, transport=transport) as api:
+        await api.get("channels/C 01/messages", **params)
+        await api.get("https://idp.example/userinfo")
+        await api.post("channels/C01/messages", {"text": "hi"})
+    async with httpx2.AsyncClient(base_url=base + "/", transport=transport) as http:
+        await http.get("channels/C 01/messages", params=params)
+        await http.get("https://idp.example/userinfo")
+        await http.post("channels/C01/messages", json={"text": "hi"})
+    assert seen[:3] == seen[3:]
+    assert seen[0].startswith("https://chat.example/api/v1/channels/C%2001/messages?limit=20")

@@ -15,6 +15,7 @@ null; leaving one out is how a model says "none"), and the results' schemas are 
 only where the provider sets ``output_schemas: true``. Results stay structured either way.
 """
 
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,7 @@ from multichat.chat.models import (
     MessagePage,
     UserPage,
 )
+from multichat.chat.tool_results import returning_tool_results
 from multichat.runtime.config import provider_settings
 from multichat.runtime.provider_info import describe_provider
 from multichat.runtime.registry import ToolDecorator
@@ -92,7 +94,10 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
                     idempotent=idempotent,
                     **schema_options,
                 )
-                decorate(function)
+                served = function
+                if inspect.iscoroutinefunction(function):
+                    served = returning_tool_results(function)
+                decorate(served)
                 registered.append(name)
             return function
 
