@@ -161,3 +161,46 @@ async def test_options_fastmcp_does_not_take_here_go_through_mcp_tool() -> None:
     assert tool is not None
     assert tool.meta is not None
     assert "ui" in tool.meta
+
+
+Word = Annotated[str, Field(description="A word.")]
+
+
+async def test_closures_differing_in_a_default_or_docstring_are_described_apart() -> None:
+    def make(default: str, doc: str | None = None) -> Callable[..., str]:
+        def lookup(word: Word = default) -> str:
+            """Look a word up."""
+            return word
+
+        if doc is not None:
+            lookup.__doc__ = doc
+        return lookup
+
+    for default, doc in [("a", None), ("a", None), ("b", None), ("a", "Find a word.")]:
+        expected = FastMCP("plain")
+        plain(expected, make(default, doc), "lookup", None)
+        ours = FastMCP("ours")
+        shared(ours, make(default, doc), "lookup", None)
+        assert await listing(ours) == await listing(expected)
+        listed = json.loads(await listing(ours))[0]
+        assert listed["inputSchema"]["properties"]["word"]["default"] == default
+        assert listed["description"] == (doc or "Look a word up.")
+
+
+def test_closures_of_one_code_and_the_same_annotations_are_described_once() -> None:
+    from multichat.runtime.tool_schemas import describe_function
+
+    def make(default: str) -> Callable[..., str]:
+        def lookup(word: Word = default) -> str:
+            """Look a word up."""
+            return word
+
+        return lookup
+
+    first = describe_function(make("a"))
+    assert first is not None
+    assert describe_function(make("a")) is first
+    assert describe_function(make("b")) is not first
+    other = make("a")
+    other.__annotations__ = {"word": Annotated[str, Field(description="Another word.")]}
+    assert describe_function(other) is not first

@@ -65,6 +65,30 @@ Text = Annotated[
 MessageId = Annotated[str, Field(description="A message id, as other tools return it.")]
 ChannelId = Annotated[str, Field(description="A channel id, as list_channels returns it.")]
 Time = Annotated[str | SkipJsonSchema[None], Field(description="ISO-8601 or Unix seconds.")]
+# Every argument's type is a constant here, not written inline: each provider's tools are
+# new closures of the same code, and constants let their schemas be recognised as the same
+# at a glance (runtime/tool_schemas.py) instead of compared field by field.
+Oldest = Annotated[Time, Field(description="Only messages after this time.")]
+Latest = Annotated[Time, Field(description="Only messages before this time.")]
+ChannelKinds = Annotated[
+    list[Literal["public", "private", "direct", "group"]] | SkipJsonSchema[None],
+    Field(description="Kinds of channel to include; all kinds when omitted."),
+]
+RootId = Annotated[str, Field(description="The id of the thread's root message.")]
+Query = Annotated[str, Field(min_length=1, max_length=500, description="Words to find.")]
+SearchChannel = Annotated[
+    str | SkipJsonSchema[None], Field(description="Search only this channel; all when omitted.")
+]
+PerChannel = Annotated[
+    int, Field(ge=1, le=50, description="Latest unread messages to include per channel.")
+]
+MaxChannels = Annotated[
+    int, Field(ge=1, le=200, description="At most this many of the user's channels.")
+]
+Emoji = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9_+\-]{1,64}$", description="Emoji name without colons, e.g. thumbsup."),
+]
 
 
 def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
@@ -123,10 +147,7 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
 
     @add("list_channels", read_only=True, idempotent=True)
     async def list_channels(
-        types: Annotated[
-            list[Literal["public", "private", "direct", "group"]] | SkipJsonSchema[None],
-            Field(description="Kinds of channel to include; all kinds when omitted."),
-        ] = None,
+        types: ChannelKinds = None,
         limit: Limit = 100,
         cursor: Cursor = None,
     ) -> ChannelPage:
@@ -141,8 +162,8 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
         channel_id: ChannelId,
         limit: Limit = 20,
         cursor: Cursor = None,
-        oldest: Annotated[Time, Field(description="Only messages after this time.")] = None,
-        latest: Annotated[Time, Field(description="Only messages before this time.")] = None,
+        oldest: Oldest = None,
+        latest: Latest = None,
     ) -> MessagePage:
         """Read a channel's recent top-level messages, newest first; replies are in threads.
 
@@ -155,7 +176,7 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
 
     @add("get_thread", read_only=True, idempotent=True)
     async def get_thread(
-        message_id: Annotated[str, Field(description="The id of the thread's root message.")],
+        message_id: RootId,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> ChatThread:
@@ -167,11 +188,8 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
 
     @add("search_messages", read_only=True, idempotent=True)
     async def search_messages(
-        query: Annotated[str, Field(min_length=1, max_length=500, description="Words to find.")],
-        channel_id: Annotated[
-            str | SkipJsonSchema[None],
-            Field(description="Search only this channel; all when omitted."),
-        ] = None,
+        query: Query,
+        channel_id: SearchChannel = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> MessagePage:
@@ -199,12 +217,8 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
 
     @add("catch_up", read_only=True, idempotent=True)
     async def catch_up(
-        per_channel: Annotated[
-            int, Field(ge=1, le=50, description="Latest unread messages to include per channel.")
-        ] = 5,
-        max_channels: Annotated[
-            int, Field(ge=1, le=200, description="At most this many of the user's channels.")
-        ] = 50,
+        per_channel: PerChannel = 5,
+        max_channels: MaxChannels = 50,
     ) -> CatchUp:
         """Summarise what is new since the user last read each channel they are in.
 
@@ -278,13 +292,7 @@ def register_chat_tools(tool: ToolDecorator, adapter: ChatAdapter) -> list[str]:
     @add("add_reaction", read_only=False, destructive=False, idempotent=True)
     async def add_reaction(
         message_id: MessageId,
-        emoji: Annotated[
-            str,
-            Field(
-                pattern=r"^[a-z0-9_+\-]{1,64}$",
-                description="Emoji name without colons, e.g. thumbsup.",
-            ),
-        ],
+        emoji: Emoji,
     ) -> ChatMessage:
         """Add an emoji reaction to a message; adding the same one again changes nothing.
 

@@ -51,6 +51,8 @@ _MAX_DEPTH = 40
 
 #: Tools built so far, by key; ``None`` marks a key whose tool cannot be shared.
 _built: dict[Hashable, FunctionTool | None] = {}
+#: Functions described so far, by :func:`_quick_key` (``None``: one that cannot be told).
+_described: dict[Hashable, DescribedFunction | None] = {}
 #: Shapes of type expressions seen, by id (the expression is held, so its id stays its own).
 _generic_shapes: dict[int, tuple[object, Hashable]] = {}
 
@@ -135,6 +137,49 @@ def describe_function(function: Callable[..., Any]) -> DescribedFunction | None:
     """Describe ``function`` for :func:`add_function_tool`; ``None`` if it cannot be told."""
     if not inspect.isfunction(function):
         return None
+    quick = _quick_key(function)
+    if quick is not None:
+        known = _described.get(quick)
+        if known is None:
+            known = _described[quick] = _describe(function)
+        return known
+    return _describe(function)
+
+
+def _quick_key(function: Callable[..., Any]) -> Hashable | None:
+    """What a closure shares with every other closure of the same code and the same objects.
+
+    Its code, names and docstring, and its annotations and defaults by identity: two functions
+    equal here have the same signature and hints, so :func:`_describe` would describe them
+    alike (each provider's chat tools are new closures of one code, with constant annotations).
+    ``None`` where a wrapper sets its own signature, or wraps with other annotations.
+    """
+    inner = function
+    while True:
+        if "__signature__" in vars(inner):
+            return None
+        wrapped = getattr(inner, "__wrapped__", None)
+        if wrapped is None:
+            break
+        if not inspect.isfunction(wrapped):
+            return None
+        inner = wrapped
+    annotations = function.__annotations__
+    if inner.__annotations__ is not annotations:
+        return None
+    return (
+        inner.__code__,
+        _Same(inner.__globals__),  # where string annotations are resolved
+        function.__name__,
+        function.__qualname__,
+        function.__doc__,
+        tuple((key, _Same(value)) for key, value in annotations.items()),
+        tuple(_Same(value) for value in inner.__defaults__ or ()),
+        tuple((key, _Same(value)) for key, value in (inner.__kwdefaults__ or {}).items()),
+    )
+
+
+def _describe(function: Callable[..., Any]) -> DescribedFunction | None:
     try:
         signature = inspect.signature(function)
         hints = get_type_hints(function, include_extras=True)
@@ -168,6 +213,7 @@ def describe_function(function: Callable[..., Any]) -> DescribedFunction | None:
 def forget_built_tools() -> None:
     """Drop every kept tool (tests compare shared and freshly built tools)."""
     _built.clear()
+    _described.clear()
     _generic_shapes.clear()
 
 
