@@ -23,14 +23,20 @@ ONE_LINE_ANSWERS = {"display_name": 80, "description": 300}
 
 
 @functools.cache
-def template_questions(copier_yml: Path) -> frozenset[str]:
-    """The provider questions ``copier.yml`` asks: those whose ``when`` names the provider kind."""
+def _copier_questions(copier_yml: Path) -> dict[Any, Any]:
+    """``copier.yml`` parsed once a process (both readers below need it)."""
     from ruamel.yaml import YAML
 
     questions = YAML(typ="safe").load(copier_yml.read_text(encoding="utf-8")) or {}
+    return questions if isinstance(questions, dict) else {}
+
+
+@functools.cache
+def template_questions(copier_yml: Path) -> frozenset[str]:
+    """The provider questions ``copier.yml`` asks: those whose ``when`` names the provider kind."""
     return frozenset(
         str(key)
-        for key, question in questions.items()
+        for key, question in _copier_questions(copier_yml).items()
         if not str(key).startswith("_")
         and isinstance(question, dict)
         and "'provider'" in str(question.get("when", ""))
@@ -40,10 +46,7 @@ def template_questions(copier_yml: Path) -> frozenset[str]:
 @functools.cache
 def template_presets(copier_yml: Path) -> tuple[str, ...]:
     """The presets ``copier.yml`` offers (the values of the ``preset`` question's choices)."""
-    from ruamel.yaml import YAML
-
-    questions = YAML(typ="safe").load(copier_yml.read_text(encoding="utf-8")) or {}
-    choices = (questions.get("preset") or {}).get("choices") or {}
+    choices = (_copier_questions(copier_yml).get("preset") or {}).get("choices") or {}
     return tuple(
         str(value) for value in (choices.values() if isinstance(choices, dict) else choices)
     )
