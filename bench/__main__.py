@@ -72,41 +72,53 @@ def _write_docs(header: str, table: str) -> None:
 
 NOTES = """## Notes
 
-- **Many providers start like one** (issue 19). 50 providers (753 tools) start at 1.09x-1.29x
+- **Many providers start like one** (issue 19). 50 providers (753 tools) start at 0.93x-1.29x
   of one across runs on 2026-12-01 (target 1.3x; it was 3.2x): each distinct tool's schemas
   are built once per process and shared by every provider of a preset (`runtime/tool_schemas.py`,
   `tools/list` byte-identical, pinned by a test), `$ref`s are inlined once per schema
   (`runtime/dereference.py`), the collector is paused while providers load and frozen after,
-  and a `provider-config.yaml` that read cleanly is cached by content. The curve's slope is
-  5.4-7.9 ms per extra provider across runs (6.5 ms in the table; target 5 ms): per provider,
-  importing its seven modules (1-1.5 ms), registering 15 tools (about 2 ms), FastMCP's
-  bookkeeping per `add_provider`, and its 23 KB share of `tools/list`, which the MCP SDK
-  validates and serialises. The rows run with bytecode cached (`PYTHONPYCACHEPREFIX`): this
-  machine sets `PYTHONDONTWRITEBYTECODE=1`, which otherwise recompiles every provider on every
-  start.
+  and a `provider-config.yaml` that read cleanly is cached by content. The curve's slope was
+  5.4-7.9 ms per extra provider; it is 4.8-5.2 ms in the last four runs (target 5 ms: at the
+  line, not under it; one more run gave 6.0 ms on this shared machine). What changed: the
+  chat tools' argument types are module constants, and a closure is recognised by its code and the
+  identity of its annotations and defaults, so telling whether a provider's tool can share
+  the first one's schemas no longer compares every `Field` (`build_server` for 200 providers:
+  840-855 ms of CPU, was 1,030-1,210 ms). Per provider what is left: importing its seven
+  modules (1-1.5 ms), FastMCP's `add_tool` and server set-up (about 1 ms), our registration
+  (0.8 ms) and its share of `tools/list`. The rows run with bytecode cached
+  (`PYTHONPYCACHEPREFIX`): this machine sets `PYTHONDONTWRITEBYTECODE=1`, which otherwise
+  recompiles every provider on every start.
+- **A call costs the same with 50 providers** (`tools_call_50`): FastMCP's aggregate asked
+  every provider for the tool, a task each, on every call (4.2x the one-provider call at 50
+  providers); `runtime/namespaces.py` finds it by its prefix (1.02x, 0.95x in another run).
 - **`new provider`** imports what it generates before writing (issue 5), in a child process;
-  passing results are cached, so the target row is the steady state (1.14x-1.21x in A/B runs
-  on 2026-12-01) and the row under it the first provider of a kind (1.63x with bytecode in the
-  environment, 2.06x-2.41x in today's full runs, up to 3.75x without: the child compiles
-  FastMCP, the MCP SDK and FastAPI; it no longer forces `PYTHONDONTWRITEBYTECODE`). A row
-  measured while anything else runs on the machine doubles; read the spread.
-- **1-provider start** sits at or under the 1.1x line (0.95x-1.21x across runs); `python -X
-  importtime` puts what is left in Typer (about 30 ms), pydantic's config models (25 ms),
-  ruamel.yaml (12 ms, skipped when the config cache hits) and filelock (12 ms; it stays
-  imported at start: imported on first use it failed in the read-only-folder test, whose child
-  drops to another user).
-- **In-memory tool calls** are 0.83x-1.08x of a bare FastMCP server across six runs on 2026-12-01;
-  the previous stop's code gave 0.92x-0.98x in the same minutes (A/B). Single runs spread
-  0.7x-1.2x here, so the difference is within the noise but may be the new middleware's small
-  cost: watch it.
-- **A tool call over HTTP** against the sandbox in its own process costs 1.31x-1.57x the same
-  GET on a kept-alive client (target 1.2x). Per call: FastMCP's call path about 0.6 ms
-  (validation, middleware, the result serialised twice), our 20 message models 0.19 ms,
-  `PlatformClient` 0.1 ms over raw httpx2. One pool per provider per event loop and the config
-  read once per process (one `stat` a call) are in place.
-- **Warm `get_credentials()`** is 0.55 µs (target 2 µs): 0.17 µs at the last stop; the
-  person-per-call lookup of the multi-user mode (a context variable and a slot per person) is
-  the difference.
+  passing results are cached. Steady state 1.00x-1.26x across runs (target 1.2x); the first
+  provider of a kind 1.93x-2.22x (target 2x; the spread straddles the line): the child imports
+  FastMCP, the MCP SDK and FastAPI (about 1.5-2 s of wall time here) while Copier renders. In
+  this machine's environment (`PYTHONDONTWRITEBYTECODE=1`) both sides compile from source;
+  with bytecode cached on both sides, as Python does by default, Copier gains more than we
+  do (the two `bytecode cached` rows: 1.28x-1.45x steady, about 3x first of a kind): Typer's
+  import (about 170 ms) and our own reads and checks stay. Caching the child's bytecode in
+  multichat's cache folder was tried and left out: its first run wrote the standard library's
+  bytecode too (5.3 s), and later checks saved only 0.2-0.3 s in this venv.
+- **1-provider start** sits around the 1.1x line (0.95x-1.23x across runs, 1.04x at 7
+  rounds); `python -X importtime` puts what is left in Typer (about 30 ms), pydantic's config
+  models (25 ms), ruamel.yaml (12 ms, skipped when the config cache hits) and filelock (12 ms;
+  it stays imported at start: imported on first use it failed in the read-only-folder test,
+  whose child drops to another user).
+- **In-memory tool calls** are 0.83x-1.08x of a bare FastMCP server across runs on 2026-12-01
+  (1.01x-1.05x in the last three). Single runs spread 0.7x-1.2x here.
+- **A tool call over HTTP** against the sandbox in its own process: 1.12x-1.29x the same GET
+  on a kept-alive client across the last runs (1.12x at 7 rounds; target 1.2x; it was
+  1.31x-1.57x). Chat tools now return their result serialised once (`chat/tool_results.py`:
+  FastMCP made JSON text, JSON and back, then text again, about 210 µs for 20 messages,
+  against 60 µs), and `PlatformClient` builds each URL whole, so httpx parses one URL a
+  request instead of three (its own CPU over raw httpx2: 0.15 ms, was 0.29 ms). What is left
+  per call: FastMCP's call path (middleware chain, tool lookup, telemetry span, argument
+  validation, about 0.8 ms of CPU here), our 20 message models (0.07 ms). The baseline GET
+  itself moves 4.4-6.6 ms between runs (the sandbox shares the 2 CPUs), hence the spread.
+- **Warm `get_credentials()`** is 0.33-0.55 µs (target 2 µs): 0.17 µs before the
+  person-per-call lookup of the multi-user mode (a context variable and a slot per person).
 - **`catch_up`** fetches each channel's read marker and latest page together (0.18x-0.21x).
   **Matrix `catch_up`** runs against a real Synapse with 100 ms added to every request.
 - **The inbox** (issue 21) answers from three platforms in what the slowest one takes

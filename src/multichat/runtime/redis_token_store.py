@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from multichat.errors import ConfigError
 from multichat.runtime.config import REDIS_URL_ENV, WorkspaceConfig
-from multichat.runtime.token_store import TokenStoreError
+from multichat.runtime.token_store import TokenStoreError, decode_token
 
 try:
     import redis
@@ -157,15 +157,7 @@ class RedisTokenStore:
         raw = self._call(self._redis.get, self.key)
         if raw is None:
             return None
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise TokenStoreError(
-                f"the token at {self.location} is not valid JSON; delete it and authenticate again"
-            ) from None
-        if not isinstance(data, dict):
-            raise TokenStoreError(f"the token at {self.location} is not a JSON object")
-        return data
+        return decode_token(raw, f"the token at {self.location}")
 
     def save(self, token: dict[str, Any]) -> None:
         """Replace the stored token with one ``SET``: readers see the old one or the new one."""

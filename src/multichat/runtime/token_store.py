@@ -50,6 +50,23 @@ class TokenStore(Protocol):
         ...
 
 
+def decode_token(raw: str | bytes, described: str) -> dict[str, Any]:
+    """A stored token's JSON as a dict; ``described`` names where it is stored (never its text).
+
+    Raises:
+        TokenStoreError: not JSON, or JSON that is not an object.
+    """
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TokenStoreError(
+            f"{described} is not valid JSON; delete it and authenticate again"
+        ) from None
+    if not isinstance(data, dict):
+        raise TokenStoreError(f"{described} does not hold a JSON object")
+    return data
+
+
 class JsonFileTokenStore:
     """A token kept in one JSON file with mode 0600."""
 
@@ -75,15 +92,7 @@ class JsonFileTokenStore:
             return None
         except OSError as exc:
             raise TokenStoreError(f"cannot read token file {self.path}: {exc.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
-            raise TokenStoreError(
-                f"token file {self.path} is not valid JSON; delete it and authenticate again"
-            ) from None
-        if not isinstance(data, dict):
-            raise TokenStoreError(f"token file {self.path} does not hold a JSON object")
-        return data
+        return decode_token(text, f"token file {self.path}")
 
     def save(self, token: dict[str, Any]) -> None:
         """Write ``token`` atomically with mode 0600.
