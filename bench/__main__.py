@@ -72,22 +72,21 @@ def _write_docs(header: str, table: str) -> None:
 
 NOTES = """## Notes
 
-- **Many providers start like one** (issue 19). 50 providers (753 tools) start at 0.93x-1.29x
-  of one across runs on 2026-12-01 (target 1.3x; it was 3.2x): each distinct tool's schemas
-  are built once per process and shared by every provider of a preset (`runtime/tool_schemas.py`,
+- **Many providers start like one** (issue 19). 50 providers (753 tools) start at 0.93x-1.29x of
+  one across runs on 2026-12-01 (target 1.3x; it was 3.2x): each distinct tool's schemas are
+  built once per process and shared by every provider of a preset (`runtime/tool_schemas.py`,
   `tools/list` byte-identical, pinned by a test), `$ref`s are inlined once per schema
-  (`runtime/dereference.py`), the collector is paused while providers load and frozen after,
-  and a `provider-config.yaml` that read cleanly is cached by content. The curve's slope was
-  5.4-7.9 ms per extra provider; it is 4.8-5.2 ms in the last four runs (target 5 ms: at the
-  line, not under it; one more run gave 6.0 ms on this shared machine). What changed: the
-  chat tools' argument types are module constants, and a closure is recognised by its code and the
-  identity of its annotations and defaults, so telling whether a provider's tool can share
-  the first one's schemas no longer compares every `Field` (`build_server` for 200 providers:
-  840-855 ms of CPU, was 1,030-1,210 ms). Per provider what is left: importing its seven
-  modules (1-1.5 ms), FastMCP's `add_tool` and server set-up (about 1 ms), our registration
-  (0.8 ms) and its share of `tools/list`. The rows run with bytecode cached
-  (`PYTHONPYCACHEPREFIX`): this machine sets `PYTHONDONTWRITEBYTECODE=1`, which otherwise
-  recompiles every provider on every start.
+  (`runtime/dereference.py`), the collector is paused while providers load and frozen after, and
+  a `provider-config.yaml` that read cleanly is cached by content. The curve's slope was 5.4-7.9
+  ms per extra provider; it is 4.8-5.6 ms across five runs since (one more gave 6.0 ms; target 5
+  ms: at the line, not reliably under it on this shared machine). What changed: the chat tools'
+  argument types are module constants, and a closure is recognised by its code and the identity
+  of its annotations and defaults, so telling whether a provider's tool can share the first
+  one's schemas no longer compares every `Field` (`build_server` for 200 providers: 840-855 ms
+  of CPU, was 1,030-1,210 ms). Per provider what is left: importing its seven modules (1-1.5
+  ms), FastMCP's `add_tool` and server set-up (about 1 ms), our registration (0.8 ms) and its
+  share of `tools/list`. The rows run with bytecode cached (`PYTHONPYCACHEPREFIX`): this machine
+  sets `PYTHONDONTWRITEBYTECODE=1`, which otherwise recompiles every provider on every start.
 - **A call costs the same with 50 providers** (`tools_call_50`): FastMCP's aggregate asked
   every provider for the tool, a task each, on every call (4.2x the one-provider call at 50
   providers); `runtime/namespaces.py` finds it by its prefix (1.02x, 0.95x in another run).
@@ -109,7 +108,7 @@ NOTES = """## Notes
 - **In-memory tool calls** are 0.83x-1.08x of a bare FastMCP server across runs on 2026-12-01
   (1.01x-1.05x in the last three). Single runs spread 0.7x-1.2x here.
 - **A tool call over HTTP** against the sandbox in its own process: 1.12x-1.29x the same GET
-  on a kept-alive client across the last runs (1.12x at 7 rounds; target 1.2x; it was
+  on a kept-alive client across six runs (four under 1.2x; target 1.2x; it was
   1.31x-1.57x). Chat tools now return their result serialised once (`chat/tool_results.py`:
   FastMCP made JSON text, JSON and back, then text again, about 210 µs for 20 messages,
   against 60 µs), and `PlatformClient` builds each URL whole, so httpx parses one URL a

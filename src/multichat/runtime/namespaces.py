@@ -53,7 +53,11 @@ class NamespacedProviders(AggregateProvider):
         return found
 
     async def _get_tool(self, name: str, version: VersionSpec | None = None) -> Tool | None:
-        """The tool ``name`` from the one child it can belong to (several only if prefixes nest)."""
+        """The tool ``name`` from the one child it can belong to (several only if prefixes nest).
+
+        A child's error other than "not found" reaches the caller, where FastMCP's aggregate
+        logs it and answers as if the tool did not exist.
+        """
         candidates = self._candidates(name)
         if len(candidates) != 1:
             return await self._get_from(candidates, name, version)
