@@ -799,21 +799,25 @@ def catch_up(rounds: int) -> list[Result]:
     ]
 
 
+def _seeded_sandbox(root: Path, channel: str, scopes: list[str]) -> tuple[Path, dict[str, Any]]:
+    """A sandbox database in ``root`` with ``channel`` (3 members, 40 messages), and tokens
+    for U01 with ``scopes``: what a sandbox in its own process then serves."""
+    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
+
+    database = root / "sandbox.db"
+    app = create_app(database)
+    create_channel(app.state.db, channel, members=["ada", "grace", "alan"])
+    seed_channel(app.state.db, channel, 40)
+    return database, issue_tokens(app.state.db, "multichat-sandbox", "U01", scopes)
+
+
 def tools_call_http(rounds: int) -> list[Result]:
     """A chat tool call against the sandbox in its own process, beside the bare HTTP request."""
     import httpx2
     from fastmcp import Client
 
-    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
-
     root = ws.scratch("callhttp")
-    database = root / "sandbox.db"
-    app = create_app(database)
-    create_channel(app.state.db, "bench", members=["ada", "grace", "alan"])
-    seed_channel(app.state.db, "bench", 40)
-    tokens = issue_tokens(
-        app.state.db, "multichat-sandbox", "U01", ["chat:read", "chat:write", "users:read"]
-    )
+    database, tokens = _seeded_sandbox(root, "bench", ["chat:read", "chat:write", "users:read"])
     calls = 200 if rounds > 1 else 20
     sandbox = _SandboxProcess(database)
     try:

@@ -74,15 +74,10 @@ def team_load(rounds: int) -> list[Result]:
     """p50/p99 per call and calls a second: K clients on 2 stateless instances vs 1."""
     import httpx2
 
-    from bench.cases import _free_port, _SandboxProcess, _wait_for
-    from multichat.sandbox import create_app, create_channel, issue_tokens, seed_channel
+    from bench.cases import _free_port, _SandboxProcess, _seeded_sandbox, _wait_for
 
     root = ws.scratch("teamload")
-    database = root / "sandbox.db"
-    app = create_app(database)
-    create_channel(app.state.db, "load", members=["ada", "grace", "alan"])
-    seed_channel(app.state.db, "load", 40)
-    tokens = issue_tokens(app.state.db, "multichat-sandbox", "U01", ["chat:read", "users:read"])
+    database, tokens = _seeded_sandbox(root, "load", ["chat:read", "users:read"])
     sandbox = _SandboxProcess(database)
     instances: list[subprocess.Popen[bytes]] = []
     try:
