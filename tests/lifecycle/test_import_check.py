@@ -21,6 +21,7 @@ from lifecycle_support import (
     tree_snapshot,
 )
 
+from multichat.generator import import_check
 from multichat.generator.import_check import _environment as environment
 from multichat.generator.import_check import verdict_key
 
@@ -253,3 +254,37 @@ def test_the_probe_caches_bytecode_as_python_does(workspace: Path, tmp_path: Pat
     result = run_cli("new", "provider", "alpha", cwd=workspace, env=env)
     assert result.returncode == 0, result.stderr
     assert list(prefix.rglob("fastmcp/server/server.*.pyc"))  # only the probe imports FastMCP
+
+
+# ---- the probe started as the command begins ------------------------------------------------
+
+
+def test_an_early_probe_is_used_when_no_verdict_exists_and_stopped_when_one_does(
+    current_template: Path, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MULTICHAT_CACHE_DIR", str(tmp_path / "cache"))
+    key = verdict_key(current_template, "blank", workspace)
+
+    import_check.start_early_probe()
+    early = import_check._early_probe
+    assert early is not None
+    with import_check.import_probe(key) as probe:
+        assert probe is early  # taken, not a second child
+        assert import_check._early_probe is None
+    assert early._process.poll() is not None  # stopped with the check
+
+    import_check._remember(tmp_path / "cache" / "import-checks", key)
+    import_check.start_early_probe()
+    unneeded = import_check._early_probe
+    assert unneeded is not None
+    with import_check.import_probe(key) as probe:
+        assert probe is None
+        assert unneeded._process.poll() is not None  # a verdict exists: stopped at once
+
+
+def test_a_command_that_fails_before_rendering_leaves_no_probe(workspace: Path) -> None:
+    before = tree_snapshot(workspace)
+    result = run_cli("new", "provider", "Not-A-Name", cwd=workspace)
+    assert "Not-A-Name" in one_line(result, 2)
+    assert_same_tree(workspace, before)
+    assert _probes_running() == []

@@ -17,12 +17,22 @@ def main(argv: list[str] | None = None) -> None:
 
         print(f"multichat {__version__}")
         return
+    if _makes_a_provider(args):
+        from multichat.generator.import_check import start_early_probe
+
+        start_early_probe()
     try:
         from multichat.cli.main import main as run
     except KeyboardInterrupt:  # Ctrl-C while Typer loads: before any command began
         print("multichat: interrupted", file=sys.stderr)
         sys.exit(130)
     run(argv)
+
+
+def _makes_a_provider(args: list[str]) -> bool:
+    """``new provider ...`` that is not a call for help: it may need the import check."""
+    words = [arg for arg in args if arg != "--debug"]
+    return words[:2] == ["new", "provider"] and not {"--help", "-h"} & set(words)
 
 
 __all__ = ["main"]

@@ -11,6 +11,7 @@ Python environment are not imported again. See docs/architecture.md.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import hashlib
@@ -98,17 +99,47 @@ def verdict_key(template: Path, preset: str, workspace: Path) -> str:
     return digest.hexdigest()
 
 
+#: The probe :func:`start_early_probe` started, until :func:`import_probe` takes it.
+_early_probe: ImportProbe | None = None
+
+
+def start_early_probe() -> None:
+    """Start the probe as the command begins, before Typer and the workspace are loaded.
+
+    ``new provider`` knows whether it needs a probe only once it has read the workspace and
+    the template (about 0.3 s in); the child's import of FastMCP is what a first provider of a
+    kind waits for, so it starts at once. An unneeded one is stopped by :func:`import_probe`,
+    or when the process exits (a command that failed before rendering).
+    """
+    global _early_probe
+    if _early_probe is None:
+        _early_probe = ImportProbe()
+        atexit.register(_stop_early_probe)
+
+
+def _stop_early_probe() -> None:
+    global _early_probe
+    if _early_probe is not None:
+        _early_probe.close()
+        _early_probe = None
+
+
 @contextlib.contextmanager
 def import_probe(key: str) -> Iterator[ImportProbe | None]:
     """A probe started now (it imports FastMCP while Copier renders), or None with a verdict.
 
+    A probe from :func:`start_early_probe` is used, or stopped when a verdict exists.
     :func:`check_provider_imports` starts a probe itself if it needs one and none was
     started, and stops an unneeded one.
     """
+    global _early_probe
+    early, _early_probe = _early_probe, None
     if _has_verdict(key):
+        if early is not None:
+            early.close()
         yield None
         return
-    probe = ImportProbe()
+    probe = early if early is not None else ImportProbe()
     try:
         yield probe
     finally:
