@@ -39,15 +39,23 @@ def _verdicts(cache: Path) -> list[str]:
     return sorted(name for name in names if not name.startswith("kind-"))
 
 
-def _probes_running() -> list[str]:
-    """Command lines of import probes alive now (any process of this machine)."""
+def _probes_running(cache: Path) -> list[str]:
+    """Command lines of import probes alive now that were started with this test's ``cache``.
+
+    Any process of the machine is looked at; its environment tells this test's probes from
+    those of tests running beside it (``pytest -n``).
+    """
+    marker = f"MULTICHAT_CACHE_DIR={cache}".encode()
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             words = cmdline.read_bytes().split(b"\0")
+            if b"multichat.generator.import_probe" not in words:
+                continue
+            environment = (cmdline.parent / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"multichat.generator.import_probe" in words:
+        if marker in environment:
             found.append(" ".join(w.decode(errors="replace") for w in words))
     return found
 
@@ -167,7 +175,7 @@ def test_a_passing_verdict_is_reused_only_for_the_same_code(
     assert "ZeroDivisionError" in one_line(refused, 1)
     assert_same_tree(workspace, before)
     # The probe started early (a kind with no verdict) or unneeded is never left behind.
-    assert _probes_running() == []
+    assert _probes_running(cache) == []
 
 
 def test_verdicts_live_in_the_user_cache_unless_turned_off(workspace: Path, tmp_path: Path) -> None:
@@ -282,9 +290,12 @@ def test_an_early_probe_is_used_when_no_verdict_exists_and_stopped_when_one_does
         assert unneeded._process.poll() is not None  # a verdict exists: stopped at once
 
 
-def test_a_command_that_fails_before_rendering_leaves_no_probe(workspace: Path) -> None:
+def test_a_command_that_fails_before_rendering_leaves_no_probe(
+    workspace: Path, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
     before = tree_snapshot(workspace)
-    result = run_cli("new", "provider", "Not-A-Name", cwd=workspace)
+    result = run_cli("new", "provider", "Not-A-Name", cwd=workspace, env=_env(cache))
     assert "Not-A-Name" in one_line(result, 2)
     assert_same_tree(workspace, before)
-    assert _probes_running() == []
+    assert _probes_running(cache) == []
