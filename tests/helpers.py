@@ -151,6 +151,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def generated_workspace(folder: Path, name: str, preset: str, data: dict[str, Any]) -> Path:
+    """A fresh workspace in ``folder`` with provider ``name`` generated from ``preset``."""
+    from multichat.generator.provider import add_provider
+    from multichat.generator.workspace import create_workspace
+
+    create_workspace(folder)
+    add_provider(name, config_path=folder / "provider-config.yaml", preset=preset, data=data)
+    return folder
+
+
 def install_npm_tool(package: str, version: str, script: Path) -> Path:
     """Install ``package@version`` from npm once into the shared cache, beside a copy of ``script``.
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastmcp import Client
-from helpers import free_port, run_module
+from helpers import free_port, generated_workspace, run_module
 
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -19,17 +19,9 @@ from multichat.runtime.token_access import reset_provider_auth
 
 def generate(folder: Path, name: str, preset: str, server_url: str) -> Path:
     """A fresh workspace in ``folder`` with provider ``name`` of ``preset`` at ``server_url``."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    create_workspace(folder)
-    add_provider(
-        name,
-        config_path=folder / "provider-config.yaml",
-        preset=preset,
-        data={"server_url": server_url, "port": free_port()},
+    return generated_workspace(
+        folder, name, preset, {"server_url": server_url, "port": free_port()}
     )
-    return folder
 
 
 def sign_in(workspace: Path, name: str, credentials: dict[str, Any]) -> None:

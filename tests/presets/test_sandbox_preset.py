@@ -15,7 +15,7 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import connect, free_port, set_provider_keys
+from helpers import connect, free_port, generated_workspace, set_provider_keys
 
 from multichat.runtime import UNTRUSTED_NOTICE, load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -63,16 +63,11 @@ def chat_workspace(
     sandbox: SandboxServer, token: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A workspace with provider ``chat`` generated from the sandbox preset, signed in as Ada."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    folder = tmp_path_factory.mktemp("preset") / "ws"
-    create_workspace(folder)
-    add_provider(
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("preset") / "ws",
         PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="sandbox",
-        data={"platform_url": sandbox.url, "port": free_port()},
+        "sandbox",
+        {"platform_url": sandbox.url, "port": free_port()},
     )
     save_token(folder, token)
     return folder

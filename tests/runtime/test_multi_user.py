@@ -24,7 +24,7 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from fastmcp.server.auth.providers.jwt import JWTVerifier, RSAKeyPair
-from helpers import HtmlForm, free_port, set_provider_keys
+from helpers import HtmlForm, free_port, generated_workspace, set_provider_keys
 
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.http_security import HttpProtection
@@ -80,16 +80,11 @@ class Team:
 @pytest.fixture(scope="module")
 def team_workspace(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sandbox-preset workspace whose OAuth client is the team's (callback: /signin/...)."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    folder = tmp_path_factory.mktemp("team") / "ws"
-    create_workspace(folder)
-    add_provider(
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("team") / "ws",
         PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="sandbox",
-        data={"platform_url": sandbox.url, "port": free_port()},
+        "sandbox",
+        {"platform_url": sandbox.url, "port": free_port()},
     )
     register_client(
         sandbox.app.state.db, TEAM_CLIENT, "team server", ["http://127.0.0.1/signin/chat/callback"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import MULTICHAT, LinePump, clean_env, free_port
+from helpers import MULTICHAT, LinePump, clean_env, free_port, generated_workspace
 
 PROVIDER = "chat"
 ALL_SCOPES = ["chat:read", "chat:write", "users:read"]
@@ -23,17 +23,9 @@ PROTOCOL_VERSION = "2025-06-18"
 
 def make_sandbox_workspace(folder: Path, platform_url: str, provider: str = PROVIDER) -> Path:
     """A fresh workspace at ``folder`` with ``provider`` generated from the sandbox preset."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    create_workspace(folder)
-    add_provider(
-        provider,
-        config_path=folder / "provider-config.yaml",
-        preset="sandbox",
-        data={"platform_url": platform_url, "port": free_port()},
+    return generated_workspace(
+        folder, provider, "sandbox", {"platform_url": platform_url, "port": free_port()}
     )
-    return folder
 
 
 def sign_in(workspace: Path, sandbox: Any, provider: str = PROVIDER) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from discord_world import APPLICATION_ID, PROVIDER, TOKEN, DiscordWorld
+from helpers import generated_workspace
 from support.fake_platform import FakePlatform
 
 
@@ -29,16 +30,11 @@ def dc_workspace(
     discord_fake: tuple[FakePlatform, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A workspace with provider ``dc`` generated from the discord preset, on the fake."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    folder = tmp_path_factory.mktemp("discord") / "ws"
-    create_workspace(folder)
-    add_provider(
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("discord") / "ws",
         PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="discord",
-        data={"discord_application_id": APPLICATION_ID},
+        "discord",
+        {"discord_application_id": APPLICATION_ID},
     )
     config = folder / "provider-config.yaml"
     text = config.read_text(encoding="utf-8")

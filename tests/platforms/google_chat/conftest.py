@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from google_chat_support import PROVIDER, TOKEN, point_at
 from google_chat_world import GoogleChatWorld, serve
-from helpers import free_port
+from helpers import free_port, generated_workspace
 from support.fake_platform import FakePlatform
 
 
@@ -33,16 +33,8 @@ def google_url(google_fake: FakePlatform) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def gchat_workspace(google_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with provider ``gchat`` from the google_chat preset, aimed at the fake."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    folder = tmp_path_factory.mktemp("gchat") / "ws"
-    create_workspace(folder)
-    add_provider(
-        PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="google_chat",
-        data={"port": free_port()},
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("gchat") / "ws", PROVIDER, "google_chat", {"port": free_port()}
     )
     point_at(folder, google_url)
     return folder

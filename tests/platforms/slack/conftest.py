@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
-from helpers import free_port
+from helpers import free_port, generated_workspace
 from slack_support import PROVIDER, USER_TOKEN, activate, point_at
 from slack_world import SlackWorld
 from support.fake_platform import FakePlatform
@@ -92,17 +92,9 @@ def slack_workspace(
     slack_server: tuple[SandboxServer, Switch], tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """A workspace with provider ``slack`` (preset slack) calling the fake instead of slack.com."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
     server, _ = slack_server
-    folder = tmp_path_factory.mktemp("slack") / "ws"
-    create_workspace(folder)
-    add_provider(
-        PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="slack",
-        data={"port": free_port()},
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("slack") / "ws", PROVIDER, "slack", {"port": free_port()}
     )
     point_at(folder, server.url)
     return folder

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from graph_world import FakeGraph, GraphWorld
-from helpers import free_port
+from helpers import free_port, generated_workspace
 from teams_support import PROVIDER, TOKEN, point_at
 
 TENANT_ANSWER = "contoso.onmicrosoft.com"
@@ -35,16 +35,11 @@ def graph_base(graph_fake: FakeGraph) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def teams_workspace(graph_base: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace with provider ``teams`` from the teams preset, aimed at the fake."""
-    from multichat.generator.provider import add_provider
-    from multichat.generator.workspace import create_workspace
-
-    folder = tmp_path_factory.mktemp("teams") / "ws"
-    create_workspace(folder)
-    add_provider(
+    folder = generated_workspace(
+        tmp_path_factory.mktemp("teams") / "ws",
         PROVIDER,
-        config_path=folder / "provider-config.yaml",
-        preset="teams",
-        data={"port": free_port(), "tenant": TENANT_ANSWER, "client_id": CLIENT_ID},
+        "teams",
+        {"port": free_port(), "tenant": TENANT_ANSWER, "client_id": CLIENT_ID},
     )
     point_at(folder, graph_base)
     return folder
