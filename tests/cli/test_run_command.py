@@ -7,7 +7,8 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx2
@@ -17,43 +18,26 @@ DEADLINE = 60.0
 TOKEN = "a-test-token-of-more-than-16-chars"
 
 
-def test_http_prints_its_url_once_listening_and_no_info_lines(
-    workspace: Path, add_provider: Callable[..., Path]
-) -> None:
-    add_provider("alpha")
-    port = free_port()
+@contextmanager
+def _serving_http(
+    workspace: Path, *args: str, own_session: bool = False
+) -> Iterator[tuple[subprocess.Popen[str], LinePump]]:
+    """``multichat run --transport http ARGS`` in ``workspace``, its stderr read line by line;
+    stopped on the way out. ``own_session``: a process group of its own, as in a terminal."""
     process = subprocess.Popen(
-        [MULTICHAT, "run", "--transport", "http", "--port", str(port), "--log-level", "WARNING"],
+        [MULTICHAT, "run", "--transport", "http", *args],
         cwd=workspace,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+        start_new_session=own_session,
     )
     try:
-        errors = LinePump(process.stderr)
-        deadline = time.monotonic() + DEADLINE
-        url = f"http://127.0.0.1:{port}/mcp"
-        while True:
-            line = errors.next_line(deadline)
-            assert line is not None, "".join(errors.seen)
-            if "serving MCP at" in line:
-                break
-        assert re.fullmatch(
-            rf"multichat: serving MCP at {re.escape(url)} \(.*\); Ctrl-C stops it\n", line
-        ), line
-        # the line comes once the socket listens: a request right after it is answered
-        response = httpx2.get(url, timeout=DEADLINE)
-        assert response.status_code == 401
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=DEADLINE)
-        seen = errors.join(DEADLINE)
+        yield process, LinePump(process.stderr)
     finally:
         stop_process(process)
-    assert " INFO " not in seen, seen
-    assert "uvicorn" not in seen, seen
-    assert [line for line in seen.splitlines() if "serving MCP at" in line] == [line.strip()]
 
 
 def _wait_for(errors: LinePump, text: str, deadline: float) -> str:
@@ -65,23 +49,37 @@ def _wait_for(errors: LinePump, text: str, deadline: float) -> str:
             return line
 
 
+def test_http_prints_its_url_once_listening_and_no_info_lines(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    with _serving_http(workspace, "--port", str(port), "--log-level", "WARNING") as served:
+        process, errors = served
+        line = _wait_for(errors, "serving MCP at", time.monotonic() + DEADLINE)
+        assert re.fullmatch(
+            rf"multichat: serving MCP at {re.escape(url)} \(.*\); Ctrl-C stops it\n", line
+        ), line
+        # the line comes once the socket listens: a request right after it is answered
+        response = httpx2.get(url, timeout=DEADLINE)
+        assert response.status_code == 401
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+        seen = errors.join(DEADLINE)
+    assert " INFO " not in seen, seen
+    assert "uvicorn" not in seen, seen
+    assert [line for line in seen.splitlines() if "serving MCP at" in line] == [line.strip()]
+
+
 def test_reload_restarts_the_server_when_a_provider_changes(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
     package = add_provider("alpha")
     port = free_port()
-    process = subprocess.Popen(
-        [MULTICHAT, "run", "--reload", "--transport", "http", "--port", str(port)],
-        cwd=workspace,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
-        start_new_session=True,  # Ctrl-C reaches the whole group, as in a terminal
-    )
-    try:
-        errors = LinePump(process.stderr)
+    # In a session of its own: Ctrl-C reaches the whole group, as in a terminal.
+    with _serving_http(workspace, "--reload", "--port", str(port), own_session=True) as served:
+        process, errors = served
         deadline = time.monotonic() + DEADLINE
         _wait_for(errors, "for changes (--reload)", deadline)
         _wait_for(errors, "serving MCP at", deadline)
@@ -94,8 +92,6 @@ def test_reload_restarts_the_server_when_a_provider_changes(
         assert response.status_code == 401
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=DEADLINE)
-    finally:
-        stop_process(process)
     assert "Traceback" not in "".join(errors.seen)
 
 
@@ -108,25 +104,13 @@ def test_json_says_each_start_up_event_as_one_json_line(
     add_provider("broken")
     (workspace / "src/providers/broken/mcp_instance.py").write_text("raise ImportError('x')\n")
     set_provider_keys(workspace, "alpha", redd_only=True)  # a misspelling: a warning
-    process = subprocess.Popen(
-        [MULTICHAT, "run", "--json", "--transport", "http", "--port", "0"],
-        cwd=workspace,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
-    )
-    try:
-        errors = LinePump(process.stderr)
+    with _serving_http(workspace, "--json", "--port", "0") as (process, errors):
         line = _wait_for(errors, '"event": "serving"', time.monotonic() + DEADLINE)
         serving = json.loads(line)
         assert httpx2.get(serving["url"], timeout=DEADLINE).status_code == 401
         process.send_signal(signal.SIGINT)
         process.wait(timeout=DEADLINE)
         seen = errors.join(DEADLINE)
-    finally:
-        stop_process(process)
     events = [json.loads(text) for text in seen.splitlines() if text.strip()]
     kinds = [event["event"] for event in events]
     assert kinds.count("serving") == 1
