@@ -114,9 +114,9 @@ def start_early_probe() -> None:
     global _early_probe
     if _early_probe is None:
         _early_probe = ImportProbe()
-        atexit.register(_stop_early_probe)
 
 
+@atexit.register
 def _stop_early_probe() -> None:
     global _early_probe
     if _early_probe is not None:
