@@ -191,8 +191,14 @@ def install_npm_tool(package: str, version: str, script: Path) -> Path:
                 capture_output=True,
                 timeout=300,
             )
-        shutil.copy2(script, folder / script.name)
-    return folder / script.name
+        # Replaced whole, and only when it changed: another test process may be starting
+        # node on this very file.
+        target = folder / script.name
+        if not target.is_file() or target.read_bytes() != script.read_bytes():
+            partial = target.with_name(f".{target.name}.{os.getpid()}")
+            shutil.copy2(script, partial)
+            os.replace(partial, target)
+    return target
 
 
 def install_mock_server() -> Path:
