@@ -138,12 +138,11 @@ def describe_function(function: Callable[..., Any]) -> DescribedFunction | None:
     if not inspect.isfunction(function):
         return None
     quick = _quick_key(function)
-    if quick is not None:
-        known = _described.get(quick)
-        if known is None:
-            known = _described[quick] = _describe(function)
-        return known
-    return _describe(function)
+    if quick is None:
+        return _describe(function)
+    if quick not in _described:
+        _described[quick] = _describe(function)
+    return _described[quick]
 
 
 def _quick_key(function: Callable[..., Any]) -> Hashable | None:
