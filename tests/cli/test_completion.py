@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -96,7 +97,19 @@ def test_completion_scripts_for_each_shell(tmp_path: Path, shell: str) -> None:
 
 
 def test_show_completion_prints_a_script(tmp_path: Path) -> None:
-    result = run_cli("--show-completion", cwd=tmp_path, env={"SHELL": "/bin/bash"})
+    # Typer names the shell from the process tree (shellingham), not from $SHELL: run it from
+    # bash, as a person would (the "; exit" keeps bash from exec-ing it, so bash stays its
+    # parent), and the test does not depend on how pytest itself was started.
+    result = subprocess.run(
+        ["/bin/bash", "-c", f"{shlex.quote(MULTICHAT)} --show-completion; exit $?"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(SHELL="/bin/bash"),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stderr
     assert "_MULTICHAT_COMPLETE=complete_bash" in result.stdout
