@@ -22,6 +22,7 @@ from multichat.runtime.namespaces import NamespacedProviders
 from multichat.runtime.toolsets import served_tools
 
 if TYPE_CHECKING:
+    from multichat.runtime.event_loop import EventLoop
     from multichat.runtime.http_security import HttpProtection
 
 logger = logging.getLogger(__name__)
@@ -129,12 +130,15 @@ def run_server(
         UnprotectedHttp: ``host`` is not loopback and nothing protects it.
         InvalidHttpToken: ``MULTICHAT_HTTP_TOKEN`` holds an unusable token.
     """
+    from multichat.runtime.event_loop import anyio_backend_options, chosen_event_loop
+
+    loop = chosen_event_loop()
     if transport == "stdio":
         import anyio
 
         from multichat.runtime.stdio import serve_stdio
 
-        anyio.run(serve_stdio, server)
+        anyio.run(serve_stdio, server, backend_options=anyio_backend_options(loop))
         return
     from multichat.runtime.http_security import HttpProtection, http_protection
 
@@ -145,7 +149,15 @@ def run_server(
             protection = http_protection(host, workspace=_active_workspace())
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
-    serve_http(server, protection, port, announce=announce, stateless=stateless, listener=listener)
+    serve_http(
+        server,
+        protection,
+        port,
+        announce=announce,
+        stateless=stateless,
+        listener=listener,
+        loop=loop,
+    )
 
 
 def serve_http(
@@ -156,10 +168,12 @@ def serve_http(
     *,
     stateless: bool = False,
     listener: socket.socket | None = None,
+    loop: EventLoop | None = None,
 ) -> None:
     """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
 
     ``listener``, a socket bound to ``port`` already, is served on instead of binding anew.
+    ``loop`` is the event loop uvicorn runs (default: :func:`chosen_event_loop`).
 
     ``announce`` gets the URL (with the port the system chose, for port 0) and how it is
     protected once the socket listens, whatever the log level: the one line a person needs.
@@ -168,6 +182,10 @@ def serve_http(
     """
     import uvicorn
 
+    from multichat.runtime.event_loop import chosen_event_loop
+
+    if loop is None:
+        loop = chosen_event_loop()
     app = protected_http_app(server, protection, port, stateless=stateless)
     level = logging.getLogger().getEffectiveLevel()
     logger.info(
@@ -187,6 +205,7 @@ def serve_http(
         access_log=level <= logging.INFO,
         lifespan="on",
         timeout_graceful_shutdown=2,
+        loop=loop,
     )
 
     class AnnouncingServer(uvicorn.Server):
