@@ -115,6 +115,7 @@ _ANGLE = re.compile(r"<([^<>\n]+)>")
 # space, the same mark closing, not followed by a word character (so snake_case stays).
 _STYLE = re.compile(r"(?<![\w*_~])([*_~])(?=[^\s*_~])([^\n]*?[^\s])\1(?![\w*_~])")
 _MARKDOWN_STYLE = {"*": "**", "_": "*", "~": "~~"}
+_STYLE_MARK = re.compile("[*_~]")
 _HOLE = re.compile("\ue000(\\d+)\ue001")
 # Slack and Google Chat only know closed ```blocks``` and `spans`; an unclosed one is text.
 _STAR_CODE = re.compile(r"```.+?```|`[^`\n]+`", re.DOTALL)
@@ -138,18 +139,25 @@ def read_star_markup(text: str, reader: StarReader) -> str:
         return match.group() if converted is None else hold(converted)
 
     pieces: list[str] = []
-    after_fence = False
-    for piece, is_code in split_code(text, _STAR_CODE):
-        if after_fence and not piece.startswith("\n"):
-            pieces.append("\n")
-        after_fence = is_code and piece.startswith("```") and "\n" in piece
-        if not is_code:
-            pieces.append(_ANGLE.sub(angle, piece))
-        elif after_fence:
-            pieces.append(hold(_fenced(reader.unescape(piece), pieces)))
-        else:
-            pieces.append(hold(reader.unescape(piece)))
-    styled = _restyle(reader.unescape("".join(pieces)))
+    if "`" not in text:  # no code to keep as written (most messages with markup)
+        pieces.append(_ANGLE.sub(angle, text) if "<" in text else text)
+    else:
+        after_fence = False
+        for piece, is_code in split_code(text, _STAR_CODE):
+            if after_fence and not piece.startswith("\n"):
+                pieces.append("\n")
+            after_fence = is_code and piece.startswith("```") and "\n" in piece
+            if not is_code:
+                pieces.append(_ANGLE.sub(angle, piece))
+            elif after_fence:
+                pieces.append(hold(_fenced(reader.unescape(piece), pieces)))
+            else:
+                pieces.append(hold(reader.unescape(piece)))
+    styled = reader.unescape("".join(pieces))
+    if _STYLE_MARK.search(styled) is not None:
+        styled = _restyle(styled)
+    if not held:
+        return styled
     return _HOLE.sub(lambda match: held[int(match.group(1))], styled)
 
 
