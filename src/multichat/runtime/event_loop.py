@@ -1,8 +1,9 @@
 """Which event loop ``multichat run`` serves on: uvloop where it is installed, else asyncio's.
 
 uvloop (libuv, in C) does the loop's part of each MCP call in less CPU than asyncio's own
-loop: in ``bench.slack_peers`` a Slack call over stdio took 0.3-0.7 ms less of the server's
-CPU (of 6-7 ms). It is a dependency wherever it builds (not on Windows).
+loop: a bare FastMCP server answering a canned page over stdio spent 0.1-0.5 ms less CPU a call
+on it (of 2.2-2.6 ms; less in each of five A/B runs). It is a dependency wherever it builds
+(not on Windows).
 ``MULTICHAT_EVENT_LOOP=asyncio`` serves on asyncio's loop instead, to rule uvloop out when a
 provider's library misbehaves under it.
 """
