@@ -21,7 +21,8 @@ with ``uvx``) that sends every ``https://*.slack.com`` request to it:
 
 Measured: spawn to the first ``tools/list`` answer, ``tools/list`` bytes per tool, and the time
 of a ``tools/call`` for channel list, history and search (the median of ``--calls`` calls in one
-session, after one warm-up call); and which of the twelve jobs each server's tools can do.
+session, after one warm-up call) with the CPU the server's processes spent per call (Linux's
+``/proc``); and which of the twelve jobs each server's tools can do.
 Peers are installed once into ``~/.cache/multichat-bench/peers`` with npm.
 """
 
@@ -522,6 +523,33 @@ def reference_ignores_the_proxy(folder: Path, proxy: str, ca: Path, fake: Lenien
 # ---- measuring -----------------------------------------------------------------------------------
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` and every process under it, from ``/proc``.
+
+    A call's wall time on a shared machine swings with the load; the CPU the server spends on
+    it does much less, and it counts a peer's helper processes (korotovsky's npm launcher runs
+    the Go binary as its child).
+    """
+    children: dict[int, list[int]] = {}
+    seconds: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:  # fields after "(comm)": state, ppid, ..., utime (12th), stime (13th)
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone since listed
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        seconds[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, waiting = 0.0, [pid]
+    while waiting:
+        process = waiting.pop()
+        total += seconds.get(process, 0.0)
+        waiting.extend(children.get(process, ()))
+    return total
+
+
 def measure(servers: list[Server], rounds: int, calls: int) -> list[dict[str, Any]]:
     """Starts, then calls, each taken in turn across the servers so that load on the machine
     falls on all of them alike."""
@@ -554,12 +582,17 @@ def measure(servers: list[Server], rounds: int, calls: int) -> list[dict[str, An
                 timings[server.name][measure_name] = {"first": first}
                 if result.get("isError") or "error" in result:
                     errors[server.name][measure_name] = json.dumps(result)[:200]
+            cpu_before = {name: tree_cpu_seconds(s.process.pid) for name, s in sessions.items()}
             for _ in range(calls):
                 for server, tool, arguments in taking:
                     times[server.name].append(sessions[server.name].call(tool, arguments)[0])
             for name, values in times.items():
+                used = tree_cpu_seconds(sessions[name].process.pid) - cpu_before[name]
                 timings[name][measure_name].update(
-                    median=statistics.median(values), low=min(values), high=max(values)
+                    median=statistics.median(values),
+                    low=min(values),
+                    high=max(values),
+                    cpu=used / len(values),
                 )
     finally:
         for session in sessions.values():
@@ -598,7 +631,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     measures = ("channel list", "history", "search")
     head = (
         "| server | start to tools/list | tools | bytes/tool (without outputSchema) | "
-        + " | ".join(f"{m} (median)" for m in measures)
+        + " | ".join(f"{m} (median; server CPU a call)" for m in measures)
         + " | jobs of 12 |"
     )
     lines = [head, "|" + "---|" * (5 + len(measures))]
@@ -614,7 +647,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             timing = row["calls"].get(name)
             cells.append(
                 f"{timing['median'] * 1000:.1f} ms ({timing['low'] * 1000:.1f}-"
-                f"{timing['high'] * 1000:.1f})"
+                f"{timing['high'] * 1000:.1f}); CPU {timing['cpu'] * 1000:.1f} ms"
                 if timing and "median" in timing
                 else "no such tool"
             )

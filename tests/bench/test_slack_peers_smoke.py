@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.slack_peers import LenientSlack, table  # noqa: E402
+from bench.slack_peers import LenientSlack, table, tree_cpu_seconds  # noqa: E402
 
 AUTH = {"authorization": "Bearer xoxp-1"}
 
@@ -46,14 +50,16 @@ def test_the_table_has_a_row_per_server_and_says_when_a_tool_is_missing():
         "tools": 2,
         "bytes_per_tool": 300.0,
         "bytes_per_tool_without_output_schema": 200.0,
-        "calls": {"history": {"first": 0.01, "median": 0.002, "low": 0.001, "high": 0.003}},
+        "calls": {
+            "history": {"first": 0.01, "median": 0.002, "low": 0.001, "high": 0.003, "cpu": 0.0015}
+        },
         "jobs": {"get_channel_history": "h", "list_users": "~by name"},
     }
 
     text = table([row])
 
     assert "| x | 500 ms (400-600) | 2 | 300 (200) |" in text
-    assert "2.0 ms (1.0-3.0)" in text
+    assert "2.0 ms (1.0-3.0); CPU 1.5 ms" in text
     assert text.count("no such tool") == 2
     assert text.endswith("| 1 + 1 partly |")
 
@@ -72,3 +78,30 @@ def test_the_floor_row_is_marked_as_no_peer():
     }
 
     assert table([row]).endswith("| (a floor, not a peer) |")
+
+
+BUSY_CHILD = """
+import subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time\\nend = time.process_time() + 0.4\\n"
+    "while time.process_time() < end: pass\\nprint('done', flush=True)\\ntime.sleep(60)"],
+    stdout=sys.stdout)
+time.sleep(60)
+"""
+
+
+def test_cpu_is_counted_for_a_server_and_the_processes_it_started():
+    # korotovsky's npm launcher runs the Go binary as its child: the child's CPU is the server's.
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", BUSY_CHILD],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own group, so the child is stopped with it
+    )
+    try:
+        assert launcher.stdout is not None
+        assert launcher.stdout.readline().strip() == "done"
+        time.sleep(0.05)
+        assert tree_cpu_seconds(launcher.pid) >= 0.35
+    finally:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait()
