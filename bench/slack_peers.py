@@ -376,7 +376,7 @@ def install_peers() -> None:
     (PEERS / "proxy-preload.mjs").write_text(PRELOAD)
 
 
-def _base_env() -> dict[str, str]:
+def base_env() -> dict[str, str]:
     keep = ("PATH", "HOME", "LANG", "TMPDIR", "UV_CACHE_DIR", "XDG_CACHE_HOME")
     return {key: os.environ[key] for key in keep if key in os.environ}
 
@@ -389,7 +389,7 @@ def ours(folder: Path, proxy: str, ca: Path) -> Server:
     if not workspace.exists():
         create_workspace(workspace)
         add_provider("slack", config_path=workspace / "provider-config.yaml", preset="slack")
-    env = _base_env() | {
+    env = base_env() | {
         "MULTICHAT_SLACK_TOKEN": USER_TOKEN,
         "HTTPS_PROXY": proxy,
         "SSL_CERT_FILE": str(ca),
@@ -411,7 +411,7 @@ def ours(folder: Path, proxy: str, ca: Path) -> Server:
 
 def korotovsky(folder: Path, proxy: str, ca: Path) -> Server:
     caches = Path(tempfile.mkdtemp(prefix="korotovsky-", dir=folder))
-    env = _base_env() | {
+    env = base_env() | {
         "SLACK_MCP_XOXP_TOKEN": USER_TOKEN,
         "SLACK_MCP_PROXY": proxy,
         "SLACK_MCP_SERVER_CA": str(ca),
@@ -456,7 +456,7 @@ def korotovsky(folder: Path, proxy: str, ca: Path) -> Server:
 
 
 def reference(folder: Path, proxy: str, ca: Path) -> Server:
-    env = _base_env() | {
+    env = base_env() | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_TEAM_ID": "T0TEAM0001",
         "HTTPS_PROXY": proxy,
@@ -487,7 +487,7 @@ def reference(folder: Path, proxy: str, ca: Path) -> Server:
 
 def floor(folder: Path, proxy: str, ca: Path) -> Server:
     """A bare FastMCP server making the same requests (bench/slack_floor_server.py)."""
-    env = _base_env() | {"SLACK_TOKEN": USER_TOKEN, "HTTPS_PROXY": proxy, "SSL_CERT_FILE": str(ca)}
+    env = base_env() | {"SLACK_TOKEN": USER_TOKEN, "HTTPS_PROXY": proxy, "SSL_CERT_FILE": str(ca)}
     return Server(
         "bare FastMCP + httpx (floor)",
         [sys.executable, "-m", "bench.slack_floor_server"],
