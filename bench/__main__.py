@@ -144,7 +144,8 @@ NOTES = """## Notes
 - **Team load** (issue 23): 16 MCP clients on two `--stateless` instances against one; on 2 CPUs
   the clients share the cores with both servers, so the p50/p99 ratio is the figure.
 - **Slack against its peers** (`uv run python -m bench.slack_peers`, outside the suite) is in
-  `docs/platforms/slack.md`.
+  `docs/platforms/slack.md`, with what each MCP stack costs a call on its own
+  (`uv run python -m bench.stdio_frameworks`: FastMCP, the MCP Python SDK, Node's SDK).
 - **`--version`** is answered before Typer is imported.
 
 """
