@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -276,6 +276,42 @@ class LinePump:
         """Wait (at most ``timeout`` s) for EOF; everything read, as one string."""
         self._thread.join(timeout)
         return "".join(self.seen)
+
+
+#: The bearer token tests start ``multichat run --transport http`` with.
+HTTP_TOKEN = "a-test-token-of-more-than-16-chars"
+
+
+@contextlib.contextmanager
+def serving_http(
+    workspace: Path, *args: str, own_session: bool = False, **env: str
+) -> Iterator[tuple[subprocess.Popen[str], LinePump]]:
+    """``multichat run --transport http ARGS`` in ``workspace`` (``HTTP_TOKEN`` and ``env`` in
+    its environment), its stderr read line by line; stopped on the way out. ``own_session``: a
+    process group of its own, as in a terminal."""
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--transport", "http", *args],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN, **env),
+        start_new_session=own_session,
+    )
+    try:
+        yield process, LinePump(process.stderr)
+    finally:
+        stop_process(process)
+
+
+def wait_for_line(pump: LinePump, text: str, deadline: float) -> str:
+    """The next line of ``pump`` containing ``text``; fails at the deadline or EOF."""
+    while True:
+        line = pump.next_line(deadline)
+        assert line is not None, "".join(pump.seen)
+        if text in line:
+            return line
 
 
 @asynccontextmanager

@@ -7,46 +7,21 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
-from helpers import MULTICHAT, LinePump, clean_env, free_port, set_provider_keys, stop_process
+from helpers import (
+    HTTP_TOKEN,
+    MULTICHAT,
+    clean_env,
+    free_port,
+    serving_http,
+    set_provider_keys,
+    wait_for_line,
+)
 
 DEADLINE = 60.0
-TOKEN = "a-test-token-of-more-than-16-chars"
-
-
-@contextmanager
-def _serving_http(
-    workspace: Path, *args: str, own_session: bool = False
-) -> Iterator[tuple[subprocess.Popen[str], LinePump]]:
-    """``multichat run --transport http ARGS`` in ``workspace``, its stderr read line by line;
-    stopped on the way out. ``own_session``: a process group of its own, as in a terminal."""
-    process = subprocess.Popen(
-        [MULTICHAT, "run", "--transport", "http", *args],
-        cwd=workspace,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
-        start_new_session=own_session,
-    )
-    try:
-        yield process, LinePump(process.stderr)
-    finally:
-        stop_process(process)
-
-
-def _wait_for(errors: LinePump, text: str, deadline: float) -> str:
-    """The next stderr line containing ``text``; fails at the deadline or EOF."""
-    while True:
-        line = errors.next_line(deadline)
-        assert line is not None, "".join(errors.seen)
-        if text in line:
-            return line
 
 
 def test_http_prints_its_url_once_listening_and_no_info_lines(
@@ -55,9 +30,9 @@ def test_http_prints_its_url_once_listening_and_no_info_lines(
     add_provider("alpha")
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    with _serving_http(workspace, "--port", str(port), "--log-level", "WARNING") as served:
+    with serving_http(workspace, "--port", str(port), "--log-level", "WARNING") as served:
         process, errors = served
-        line = _wait_for(errors, "serving MCP at", time.monotonic() + DEADLINE)
+        line = wait_for_line(errors, "serving MCP at", time.monotonic() + DEADLINE)
         assert re.fullmatch(
             rf"multichat: serving MCP at {re.escape(url)} \(.*\); Ctrl-C stops it\n", line
         ), line
@@ -78,16 +53,16 @@ def test_reload_restarts_the_server_when_a_provider_changes(
     package = add_provider("alpha")
     port = free_port()
     # In a session of its own: Ctrl-C reaches the whole group, as in a terminal.
-    with _serving_http(workspace, "--reload", "--port", str(port), own_session=True) as served:
+    with serving_http(workspace, "--reload", "--port", str(port), own_session=True) as served:
         process, errors = served
         deadline = time.monotonic() + DEADLINE
-        _wait_for(errors, "for changes (--reload)", deadline)
-        _wait_for(errors, "serving MCP at", deadline)
+        wait_for_line(errors, "for changes (--reload)", deadline)
+        wait_for_line(errors, "serving MCP at", deadline)
         tool = package / "tools" / "provider_info.py"
         tool.write_text(tool.read_text() + "\n# edited\n")
 
-        assert "provider_info.py changed" in _wait_for(errors, "restarting", deadline)
-        _wait_for(errors, "serving MCP at", deadline)  # the new server listens again
+        assert "provider_info.py changed" in wait_for_line(errors, "restarting", deadline)
+        wait_for_line(errors, "serving MCP at", deadline)  # the new server listens again
         response = httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE)
         assert response.status_code == 401
         os.killpg(process.pid, signal.SIGINT)
@@ -104,8 +79,8 @@ def test_json_says_each_start_up_event_as_one_json_line(
     add_provider("broken")
     (workspace / "src/providers/broken/mcp_instance.py").write_text("raise ImportError('x')\n")
     set_provider_keys(workspace, "alpha", redd_only=True)  # a misspelling: a warning
-    with _serving_http(workspace, "--json", "--port", "0") as (process, errors):
-        line = _wait_for(errors, '"event": "serving"', time.monotonic() + DEADLINE)
+    with serving_http(workspace, "--json", "--port", "0") as (process, errors):
+        line = wait_for_line(errors, '"event": "serving"', time.monotonic() + DEADLINE)
         serving = json.loads(line)
         assert httpx2.get(serving["url"], timeout=DEADLINE).status_code == 401
         process.send_signal(signal.SIGINT)
@@ -123,7 +98,7 @@ def test_json_says_each_start_up_event_as_one_json_line(
     assert skipped["provider"] == "broken"
     assert any(event["event"] == "warning" for event in events)
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/mcp", serving["url"])
-    assert TOKEN not in seen
+    assert HTTP_TOKEN not in seen
 
 
 def test_an_address_in_use_is_one_line_before_anything_loads(
@@ -142,7 +117,7 @@ def test_an_address_in_use_is_one_line_before_anything_loads(
             capture_output=True,
             text=True,
             timeout=DEADLINE,
-            env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
+            env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN),
             stdin=subprocess.DEVNULL,
             check=False,
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,13 +9,20 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
-from helpers import MULTICHAT, LinePump, clean_env, free_port, stop_process
+from helpers import (
+    HTTP_TOKEN,
+    MULTICHAT,
+    clean_env,
+    free_port,
+    run_cli,
+    serving_http,
+    wait_for_line,
+)
 
 from multichat.errors import ConfigError
 from multichat.runtime.event_loop import EVENT_LOOP_VARIABLE, chosen_event_loop
 
 DEADLINE = 60.0
-TOKEN = "a-test-token-of-more-than-16-chars"
 
 LOOP_NAME = '''\
 """Names the event loop the serving process runs on."""
@@ -90,43 +96,20 @@ async def test_stdio_serves_on_the_chosen_loop(
 
 async def test_http_serves_on_uvloop(loop_workspace: Path) -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [MULTICHAT, "run", "--transport", "http", "--port", str(port)],
-        cwd=loop_workspace,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(MULTICHAT_HTTP_TOKEN=TOKEN),
-    )
-    try:
-        errors = LinePump(process.stderr)
-        deadline = time.monotonic() + DEADLINE
-        while "serving MCP at" not in (errors.next_line(deadline) or "serving MCP at"):
-            pass
+    with serving_http(loop_workspace, "--port", str(port)) as (_, errors):
+        wait_for_line(errors, "serving MCP at", time.monotonic() + DEADLINE)
         transport = StreamableHttpTransport(
-            f"http://127.0.0.1:{port}/mcp", headers={"Authorization": f"Bearer {TOKEN}"}
+            f"http://127.0.0.1:{port}/mcp", headers={"Authorization": f"Bearer {HTTP_TOKEN}"}
         )
         async with Client(transport, timeout=DEADLINE) as client:
             result = await client.call_tool("alpha_loop_name", {})
-    finally:
-        stop_process(process)
     assert str(result.data).startswith("uvloop."), (result.data, "".join(errors.seen))
 
 
 def test_an_unknown_loop_stops_run_with_one_line(loop_workspace: Path) -> None:
-    done = subprocess.run(
-        [MULTICHAT, "run"],
-        cwd=loop_workspace,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=clean_env(MULTICHAT_EVENT_LOOP="trio"),
-        timeout=DEADLINE,
-    )
+    done = run_cli("run", cwd=loop_workspace, env={"MULTICHAT_EVENT_LOOP": "trio"})
+
     assert done.returncode != 0
     assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert "MULTICHAT_EVENT_LOOP='trio'" in lines[0]
-    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "MULTICHAT_EVENT_LOOP='trio'" in done.stderr
