@@ -70,7 +70,7 @@ def test_names_the_workspace_uses_are_refused(name):
 
 
 def test_reserved_names_include_the_guide_packages():
-    assert {"mcp_core", "src", "providers", "server"} <= RESERVED_NAMES
+    assert {"inbox", "mcp_core", "src", "providers", "server"} <= RESERVED_NAMES
 
 
 def test_invalid_name_is_a_user_error_and_a_value_error():

@@ -133,7 +133,7 @@ def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
                 name,
                 "error",
                 f"no folder {folder}",
-                f"`multichat new provider {name}` or remove its entry",
+                f"`multichat new provider {name} --force` or remove its entry",
             )
         ]
     findings = [

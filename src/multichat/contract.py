@@ -116,8 +116,11 @@ GUIDE_KEYS = (
 
 PROVIDER_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
-#: Names the workspace itself uses (its packages and the guide's shims).
-RESERVED_NAMES = frozenset({"mcp_core", "multichat", "providers", "server", "src", "test", "tests"})
+#: Names the workspace itself uses (its packages and the guide's shims), and ``inbox``, the
+#: namespace of the tools that answer across every chat provider (docs/inbox.md).
+RESERVED_NAMES = frozenset(
+    {"inbox", "mcp_core", "multichat", "providers", "server", "src", "test", "tests"}
+)
 
 #: Longest provider name. Tools are served as ``NAME_tool`` and several MCP clients cap tool
 #: names at 64 characters (``^[a-zA-Z0-9_-]{1,64}$``); the longest chat tool name has 19.

@@ -128,5 +128,15 @@ class ProviderLoadError(MultichatError):
         super().__init__(f"provider {provider!r} failed to load: {reason}")
 
 
+class WorkspaceWriteError(MultichatError):
+    """The system refused a write (a full disk, a read-only folder); nothing was left changed."""
+
+
+def os_error_text(error: OSError) -> str:
+    """``No space left on device: /path``: the system's reason and the file it is about."""
+    reason = error.strerror or type(error).__name__
+    return f"{reason}: {error.filename}" if error.filename else reason
+
+
 class GenerationError(MultichatError):
     """A template failed to render or validate; the workspace was left as it was."""

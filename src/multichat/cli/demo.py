@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated
@@ -40,8 +41,8 @@ def demo(
         port = report.sandbox_url.rsplit(":", 1)[1]
         database = report.workspace / STATE_DIR / "sandbox.db"
         console.print("The workspace is kept. To use it from an MCP client:")
-        console.print(f"  multichat sandbox --port {port} --db {database}")
-        console.print(f"  cd {report.workspace} && uv run multichat run")
+        console.print(f"  multichat sandbox --port {port} --db {shlex.quote(str(database))}")
+        console.print(f"  cd {shlex.quote(str(report.workspace))} && uv run multichat run")
         server = {
             "command": "uv",
             "args": ["run", "--directory", str(report.workspace), "multichat", "run"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +47,6 @@ def init(
         return
     typer.echo(f"Created workspace {created.root} ({len(created.files)} files).")
     typer.echo("Next:")
-    typer.echo(f"  cd {directory}")
+    typer.echo(f"  cd {shlex.quote(str(directory))}")
     typer.echo("  uv run multichat new provider NAME")
     typer.echo("  uv run multichat run")

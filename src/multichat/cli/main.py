@@ -12,7 +12,13 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's bun
 
 from multichat.cli.app import app
 from multichat.cli.state import state
-from multichat.errors import EXIT_INTERRUPTED, EXIT_USAGE, MultichatError
+from multichat.errors import (
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    MultichatError,
+    os_error_text,
+)
 
 
 def use_colour(stream: Any) -> bool:
@@ -81,6 +87,11 @@ def _run(argv: list[str] | None) -> int:
             raise
         error_line(str(exc))
         return exc.exit_code
+    except OSError as exc:  # what no command turned into its own message: the system's reason
+        if state.debug:
+            raise
+        error_line(f"{os_error_text(exc)} (run again with --debug for the traceback)")
+        return EXIT_FAILURE
     if code == EXIT_INTERRUPTED:  # Typer's answer to Ctrl-C in a command: it returns 130
         _interrupted()
     return code if isinstance(code, int) else 0

@@ -30,11 +30,25 @@ def parse_data(pairs: list[str]) -> dict[str, Any]:
             raise UserError(f"--data takes key=value, not {pair!r}")
         key = key.strip()
         if key == "scopes":
-            loaded = YAML(typ="safe").load(value) if value.strip() else []
-            answers[key] = loaded if isinstance(loaded, list) else [loaded]
+            answers[key] = _scopes(value, YAML(typ="safe"))
         else:
             answers[key] = value
     return answers
+
+
+def _scopes(value: str, yaml: Any) -> list[str]:
+    """``scopes=``'s value: one scope, or a YAML list of them (``[read, write]``)."""
+    from ruamel.yaml.error import YAMLError
+
+    usage = f"--data scopes= takes a scope or a list of scopes like [read, write], not {value!r}"
+    try:
+        loaded = yaml.load(value) if value.strip() else []
+    except YAMLError:
+        raise UserError(usage) from None
+    scopes = loaded if isinstance(loaded, list) else [loaded]
+    if not all(isinstance(scope, str) and scope.strip() for scope in scopes):
+        raise UserError(usage)
+    return scopes
 
 
 @new_app.command("provider", cls=HumanCommand)

@@ -158,7 +158,9 @@ def _refuse_existing(config: WorkspaceConfig, name: str) -> None:
     for relative in contract.owned_folders(name):
         if (config.root / relative).exists():
             raise ProviderExists(
-                f"{config.root / relative} exists already; pick another name or remove it"
+                f"{config.root / relative} exists already, though {name!r} is not in "
+                f"{config.path.name}; pass --force to generate over it (its token and "
+                "credentials files are kept), or pick another name"
             )
 
 

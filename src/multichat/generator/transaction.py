@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from multichat import contract
+from multichat.errors import WorkspaceWriteError, os_error_text
 from multichat.generator.changes import ChangeSet, workspace_lock
 from multichat.generator.contract_check import check_rendered_provider
 from multichat.generator.import_check import check_provider_imports, import_probe, verdict_key
@@ -51,7 +52,13 @@ def workspace_transaction(config_path: Path | None, *, dry_run: bool) -> Iterato
         change = WorkspaceChange(load_config(config_path), ChangeSet(root), dry_run)
         yield change
         if not dry_run and not change.cancelled:
-            change.changes.apply()
+            try:
+                change.changes.apply()
+            except OSError as error:  # rolled back already: say so, in one line
+                raise WorkspaceWriteError(
+                    f"could not change the workspace ({os_error_text(error)}); every file was "
+                    "put back as it was: free space or make the folder writable, then run it again"
+                ) from None
             change.applied = True
 
 

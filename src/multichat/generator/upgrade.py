@@ -15,6 +15,7 @@ from typing import Any
 
 import merge3
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from multichat import contract
 from multichat.contract import validate_provider_name
@@ -45,7 +46,15 @@ def recorded_answers(root: Path, name: str) -> dict[str, Any]:
             "(or by one too old to upgrade); regenerate it with `multichat new provider "
             f"{name} --force`"
         )
-    answers = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    try:
+        answers = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    except (YAMLError, UnicodeDecodeError) as exc:
+        where = getattr(getattr(exc, "problem_mark", None), "line", None)
+        line = f":{where + 1}" if where is not None else ""
+        raise UserError(
+            f"{contract.answers_file(name)}{line} is not valid YAML; fix it, or regenerate the "
+            f"provider with `multichat new provider {name} --force`"
+        ) from None
     if not isinstance(answers, dict):
         raise UserError(f"{contract.answers_file(name)} does not hold a mapping of answers")
     answers = {key: value for key, value in answers.items() if not str(key).startswith("_")}

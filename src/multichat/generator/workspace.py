@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from multichat.errors import UserError, WorkspaceNotEmpty
+from multichat.errors import UserError, WorkspaceNotEmpty, WorkspaceWriteError, os_error_text
 from multichat.generator.install_source import install_source
 from multichat.generator.template_source import render
 
@@ -59,7 +59,13 @@ def create_workspace(
     with render("workspace", answers, defaults=True) as rendered:
         files = sorted(p.relative_to(rendered) for p in rendered.rglob("*") if p.is_file())
         if not dry_run:
-            _move_into_place(rendered, folder)
+            try:
+                _move_into_place(rendered, folder)
+            except OSError as error:  # undone already: say so, in one line
+                raise WorkspaceWriteError(
+                    f"could not write the workspace ({os_error_text(error)}); nothing was left "
+                    f"in {folder}: free space or pick a writable folder, then run it again"
+                ) from None
     return CreatedWorkspace(root=folder, files=[folder / f for f in files])
 
 

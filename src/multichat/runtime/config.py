@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from multichat.contract import (
     CONFIG_ENV,
     CONFIG_FILENAME,
     CREDENTIALS_FILENAME,
+    PROVIDER_NAME_PATTERN,
     TOKEN_FILENAME,
     find_config_upwards,
     package_dir,
@@ -340,9 +342,17 @@ class WorkspaceConfig:
             return self.providers[name]
         except KeyError:
             known = ", ".join(sorted(self.providers)) or "none yet"
+            # A folder left without its entry (edited out by hand, or removed with its token
+            # kept) makes a plain `new provider` refuse: --force generates over it.
+            named = PROVIDER_NAME_PATTERN.fullmatch(name) is not None
+            leftover = named and self.provider_dir(name).is_dir()
+            how = (
+                f"`multichat new provider {name} --force` takes over its folder {package_dir(name)}"
+                if leftover
+                else f"add one with `multichat new provider {name}`"
+            )
             raise UnknownProvider(
-                f"no provider {name!r} in {self.path} (configured: {known}); "
-                f"add one with `multichat new provider {name}`"
+                f"no provider {name!r} in {self.path} (configured: {known}); {how}"
             ) from None
 
     def resolve(self, value: str | os.PathLike[str]) -> Path:
@@ -411,6 +421,11 @@ def load_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
         raise ConfigNotFound(
             f"{config_path} does not exist: run `multichat init DIR` or pass --config PATH"
         ) from None
+    if S_ISDIR(stat.st_mode):
+        raise ConfigError(
+            f"{config_path} is a folder, not a file: pass its {CONFIG_FILENAME} "
+            f"(--config {config_path / CONFIG_FILENAME})"
+        )
     stamp = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino)
     cached = _cache.get(config_path)
     if cached is not None and cached[0] == stamp:

@@ -106,7 +106,7 @@ def load_provider(config: WorkspaceConfig, name: str) -> LoadedProvider:
     if not folder.is_dir():
         raise ProviderLoadError(
             name,
-            f"no folder {folder}: run `multichat new provider {name}` or remove its entry "
+            f"no folder {folder}: run `multichat new provider {name} --force` or remove its entry "
             f"from {config.path.name}",
         )
     missing = [file for file in CONTRACT_FILES if not (folder / file).is_file()]
