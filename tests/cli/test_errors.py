@@ -20,6 +20,8 @@ RED = "\x1b[31m"
         (("frobnicate",), "No such command 'frobnicate'", "multichat"),
         (("init",), "Missing argument 'DIR'", "multichat init"),
         (("run", "--port", "x"), "Invalid value for '--port'", "multichat run"),
+        (("run", "--port", "70000"), "less than or equal to 65535", "multichat run"),
+        (("run", "--log-level", "LOUD"), "'LOUD' is not one of DEBUG, INFO", "multichat run"),
         (("new", "provider", "x", "--preset"), "requires an argument", "multichat new provider"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ from helpers import (
     free_port,
     serving_http,
     set_provider_keys,
+    stop_process,
     wait_for_line,
 )
 
@@ -126,3 +128,39 @@ def test_an_address_in_use_is_one_line_before_anything_loads(
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
     assert "serving MCP" not in done.stderr
+
+
+def test_reload_over_stdio_ends_when_the_client_closes_stdin(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    process = subprocess.Popen(
+        [MULTICHAT, "run", "--reload"],
+        cwd=workspace,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "1"},
+            },
+        }
+        process.stdin.write(json.dumps(initialize) + "\n")
+        process.stdin.flush()
+        assert '"result"' in process.stdout.readline()
+        process.stdin.close()  # how an MCP client ends a stdio session
+        code = process.wait(timeout=DEADLINE)  # the watcher used to outlive its server
+    finally:
+        stop_process(process)
+    assert code == 0

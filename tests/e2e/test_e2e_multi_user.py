@@ -268,7 +268,7 @@ async def test_without_oauth_the_server_answers_401_with_its_metadata(
 @pytest.mark.parametrize(
     ("arguments", "config_tail", "said"),
     [
-        (["--multi-user"], "", "apply to --transport http only"),
+        (["--multi-user"], "", "applies to --transport http only"),
         (["--transport", "http", "--multi-user"], "", "needs the URL people reach"),
         (
             ["--transport", "http", "--multi-user", "--public-url", "http://mcp.example.com"],

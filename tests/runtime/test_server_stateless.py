@@ -114,4 +114,4 @@ def test_stateless_is_refused_with_stdio(workspace: Path, add_provider: Any):
     add_provider("alpha")
     result = run_cli("run", "--stateless", cwd=workspace, timeout=60)
     assert result.returncode == 2
-    assert "--stateless apply to --transport http only" in result.stderr
+    assert "--stateless applies to --transport http only" in result.stderr

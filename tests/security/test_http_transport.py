@@ -358,7 +358,7 @@ def test_bad_allowed_host_or_origin_is_refused(
 
 def test_allowed_host_needs_the_http_transport(ws: Path) -> None:
     result = run_cli("run", "--allowed-host", "mcp.example.com", cwd=ws)
-    assert "--allowed-host apply to --transport http only" in assert_refused(result)
+    assert "--allowed-host applies to --transport http only" in assert_refused(result)
 
 
 # ---- JWT verifier from provider-config.yaml --------------------------------------------------

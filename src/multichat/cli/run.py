@@ -15,6 +15,16 @@ if TYPE_CHECKING:
     import subprocess
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(value: str) -> str:
+    """``--log-level``, any case; another word is a usage error naming the four."""
+    if value.upper() not in LOG_LEVELS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(LOG_LEVELS)}")
+    return value.upper()
+
+
 class TransportChoice(StrEnum):
     """The MCP transports ``run`` offers."""
 
@@ -44,7 +54,15 @@ def run(
         ),
     ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", metavar="PORT", help="HTTP port.", rich_help_panel="HTTP")
+        int,
+        typer.Option(
+            "--port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="HTTP port (0: one the system picks).",
+            rich_help_panel="HTTP",
+        ),
     ] = 8000,
     config: ConfigOption = None,
     log_level: Annotated[
@@ -52,6 +70,7 @@ def run(
         typer.Option(
             "--log-level",
             metavar="LEVEL",
+            callback=_log_level,
             help="DEBUG, INFO, WARNING or ERROR (logs go to stderr).",
         ),
     ] = "WARNING",
@@ -190,7 +209,8 @@ def _serve_reloading(config_path: Path) -> None:
     The child is a fresh interpreter, so an edited provider is imported anew; it inherits
     stdin and stdout, so over stdio the client talks to it directly (and reconnects after a
     restart). Ctrl-C reaches the child too (one process group): it is then waited for, not
-    signalled again, which would cut its graceful shutdown short.
+    signalled again, which would cut its graceful shutdown short. A child that ends by itself
+    with success (over stdio: its client closed stdin) ends the watch too.
     """
     import logging
     import signal
@@ -222,7 +242,13 @@ def _serve_reloading(config_path: Path) -> None:
             *watched,
             watch_filter=watchfiles.PythonFilter(extra_extensions=(".yaml", ".yml")),
             raise_interrupt=False,
+            rust_timeout=500,  # wake twice a second to see whether the server ended
+            yield_on_timeout=True,
         ):
+            if server.poll() == 0:  # it ended by itself: over stdio, the client closed stdin
+                return
+            if not changes:  # a failed server waits here for the edit that mends it
+                continue
             names = sorted({Path(path).name for _, path in changes})
             typer.echo(f"multichat: {', '.join(names)} changed: restarting the server", err=True)
             _stop(server, interrupt=True)

@@ -10,13 +10,14 @@ client's list does not change. What the config does not serve can never be enabl
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastmcp import Context, FastMCP
+from fastmcp.exceptions import ToolError
 from fastmcp.server.transforms import Visibility
 from pydantic import Field
 
-from multichat.errors import UserError
 from multichat.runtime.loader import LoadReport
 from multichat.runtime.toolsets import TOOLSETS, Toolset, toolset_members
 
@@ -72,7 +73,10 @@ def make_dynamic(server: FastMCP[Any], report: LoadReport) -> None:
         """
         if provider not in report.providers:
             known = ", ".join(sorted(report.providers))
-            raise UserError(f"no provider {provider!r} here; the providers are: {known}")
+            raise ToolError(
+                f"no provider {provider!r} here; the providers are: {known}",
+                log_level=logging.INFO,  # the model's mistake, said to it: no traceback in logs
+            )
         names = await members(provider, toolset)
         if names:
             await ctx.enable_components(names=set(names), components={"tool"})
@@ -80,9 +84,10 @@ def make_dynamic(server: FastMCP[Any], report: LoadReport) -> None:
             if not visible.issuperset(names):
                 # FastMCP keeps the rules per session or per signed-in client: an anonymous
                 # HTTP client of the 2026-07-28 protocol has neither.
-                raise UserError(
+                raise ToolError(
                     "this connection has no session to keep enabled toolsets in; connect with "
-                    "a bearer token, or run without --dynamic"
+                    "a bearer token, or run without --dynamic",
+                    log_level=logging.INFO,
                 )
         return {"provider": provider, "toolset": toolset, "enabled_tools": names}
 

@@ -126,6 +126,8 @@ def _for_the_model(function: F, *, inline: bool = False) -> F:
                 return await function(*args, **kwargs)
             except MultichatError as exc:
                 raise ToolError(str(exc), log_level=logging.INFO) from None
+            except SystemExit as exc:
+                raise _stopped_exit(function, exc) from None
 
         return call_async  # type: ignore[return-value]
 
@@ -135,6 +137,8 @@ def _for_the_model(function: F, *, inline: bool = False) -> F:
             return function(*args, **kwargs)
         except MultichatError as exc:
             raise ToolError(str(exc), log_level=logging.INFO) from None
+        except SystemExit as exc:
+            raise _stopped_exit(function, exc) from None
 
     if inline:
         return call  # type: ignore[return-value]
@@ -146,6 +150,15 @@ def _for_the_model(function: F, *, inline: bool = False) -> F:
         )
 
     return call_in_thread  # type: ignore[return-value]
+
+
+def _stopped_exit(function: Callable[..., Any], stop: SystemExit) -> ToolError:
+    """A tool's ``sys.exit()`` as that call's error: it must not stop every provider's server."""
+    return ToolError(
+        f"{function.__name__} called sys.exit({stop.code!r}); the server kept running, "
+        "but this call has no result",
+        log_level=logging.WARNING,
+    )
 
 
 def tool_timeout(provider: str) -> float:

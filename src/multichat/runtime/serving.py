@@ -72,7 +72,8 @@ def serve_workspace(
         if used
     ]
     if options.transport == "stdio" and given:
-        raise UserError(f"{', '.join(given)} apply to --transport http only")
+        verb = "applies" if len(given) == 1 else "apply"
+        raise UserError(f"{', '.join(given)} {verb} to --transport http only")
     if options.stateless and (options.dynamic or workspace.server.dynamic):
         # Enabled toolsets live in one process's memory: another instance would not know them.
         raise UserError(

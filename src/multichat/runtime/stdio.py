@@ -3,7 +3,8 @@
 The MCP SDK's stdio transport hands such a line on as an exception, and its dispatcher drops it
 (logged at DEBUG): the client never hears back. JSON-RPC 2.0 asks for a parse error with a null
 id. This wraps the transport's read stream to answer those, then serves exactly as
-``FastMCP.run_stdio_async`` does (same lifespan, same transport marker). It is the one module
+``FastMCP.run_stdio_async`` does (same lifespan, same transport marker), but with stdin read
+by :mod:`.stdin_lines`, so that Ctrl-C stops the server at once. It is the one module
 that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a test pins both.
 """
 
@@ -17,6 +18,8 @@ from fastmcp import FastMCP
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import ErrorData, JSONRPCError
+
+from multichat.runtime.stdin_lines import StdinLines, claimed_stdin
 
 PARSE_ERROR = -32700
 
@@ -72,11 +75,18 @@ async def serve_stdio(server: FastMCP[Any]) -> None:
 
     token = set_transport("stdio")
     try:
-        async with server._lifespan_manager(), stdio_server() as (read_stream, write_stream):
-            await server._mcp_server.run(
-                _AnswerParseErrors(read_stream, write_stream),
-                write_stream,
-                server._mcp_server.create_initialization_options(),
-            )
+        with claimed_stdin() as stdin:
+            # Lines read by a daemon thread (runtime/stdin_lines.py): Ctrl-C does not wait for
+            # the client's next line. The SDK still claims stdout as it does without us.
+            lines: Any = StdinLines(stdin)
+            async with (
+                server._lifespan_manager(),
+                stdio_server(stdin=lines) as (read_stream, write_stream),
+            ):
+                await server._mcp_server.run(
+                    _AnswerParseErrors(read_stream, write_stream),
+                    write_stream,
+                    server._mcp_server.create_initialization_options(),
+                )
     finally:
         reset_transport(token)
