@@ -23,7 +23,6 @@ from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.token_access import reset_provider_auth
 from multichat.sandbox import (
-    SANDBOX_CLIENT_ID,
     SANDBOX_PASSWORDS,
     SANDBOX_PERSONAL_TOKENS,
     SandboxServer,
@@ -209,12 +208,8 @@ async def test_a_revoked_token_is_one_line_naming_the_fix(ws: Path, sandbox: San
 
 
 def test_a_device_code_entered_on_the_page_in_chromium(ws: Path, sandbox: SandboxServer, page):
-    set_provider_keys(
-        ws,
-        PROVIDER,
-        auth={"mode": "device", "whoami": "me"},
-        oauth={"client_id": SANDBOX_CLIENT_ID, "issuer": sandbox.url},
-    )
+    # The preset's own oauth block: it names the device authorization endpoint.
+    set_provider_keys(ws, PROVIDER, auth={"mode": "device", "whoami": "me"})
     process = subprocess.Popen(
         [MULTICHAT, "auth", PROVIDER],
         cwd=ws,
