@@ -213,3 +213,25 @@ def test_comments_of_the_config_are_kept(
     assert [c for c in text.splitlines() if c.lstrip().startswith("#")] == expected
     assert '    name: "Alpha"  # inline note' not in text
     assert "extra: 1  # and one on a key of mine" in text
+
+
+def test_a_symlinked_config_is_edited_through_the_link(workspace: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "pc.yaml"
+    (workspace / CONFIG).rename(target)
+    (workspace / CONFIG).symlink_to(os.path.relpath(target, workspace))
+    original = target.read_bytes()
+
+    created = run_cli("new", "provider", "alpha", "--defaults", cwd=workspace)
+
+    assert created.returncode == 0, created.stderr
+    assert (workspace / CONFIG).is_symlink()
+    assert "  alpha:\n" in target.read_text(encoding="utf-8")
+    assert sorted(p.name for p in shared.iterdir()) == ["pc.yaml"]
+
+    removed = run_cli("remove", "provider", "alpha", "--yes", cwd=workspace)
+
+    assert removed.returncode == 0, removed.stderr
+    assert (workspace / CONFIG).is_symlink()
+    assert target.read_bytes() == original
