@@ -215,23 +215,30 @@ def test_comments_of_the_config_are_kept(
     assert "extra: 1  # and one on a key of mine" in text
 
 
-def test_a_symlinked_config_is_edited_through_the_link(workspace: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("config_option", [(), ("--config", f"ws/{CONFIG}")])
+def test_a_symlinked_config_is_edited_through_the_link(
+    workspace: Path, tmp_path: Path, config_option: tuple[str, ...]
+) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     target = shared / "pc.yaml"
     (workspace / CONFIG).rename(target)
     (workspace / CONFIG).symlink_to(os.path.relpath(target, workspace))
     original = target.read_bytes()
+    before = tree_snapshot(workspace)
+    cwd = tmp_path if config_option else workspace
 
-    created = run_cli("new", "provider", "alpha", "--defaults", cwd=workspace)
+    created = run_cli("new", "provider", "alpha", "--defaults", *config_option, cwd=cwd)
 
     assert created.returncode == 0, created.stderr
     assert (workspace / CONFIG).is_symlink()
     assert "  alpha:\n" in target.read_text(encoding="utf-8")
+    assert (workspace / "src" / "providers" / "alpha").is_dir()
     assert sorted(p.name for p in shared.iterdir()) == ["pc.yaml"]
 
-    removed = run_cli("remove", "provider", "alpha", "--yes", cwd=workspace)
+    removed = run_cli("remove", "provider", "alpha", "--yes", *config_option, cwd=cwd)
 
     assert removed.returncode == 0, removed.stderr
     assert (workspace / CONFIG).is_symlink()
     assert target.read_bytes() == original
+    assert_same_tree(workspace, before)
