@@ -242,3 +242,32 @@ def test_a_symlinked_config_is_edited_through_the_link(
     assert (workspace / CONFIG).is_symlink()
     assert target.read_bytes() == original
     assert_same_tree(workspace, before)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b"# c\r\nproviders:\r\n  x:\r\n    port: 8000\r\n", id="crlf"),
+        pytest.param(b"providers:\n  x:\n    port: 8000", id="no-final-newline"),
+        pytest.param(
+            b"# header\n---\n# my config\nproviders:\n  x:\n    port: 8000  # keep\n...\n",
+            id="document-markers",
+        ),
+    ],
+)
+def test_new_then_remove_keeps_the_config_layout(workspace: Path, text: bytes) -> None:
+    config = workspace / CONFIG
+    config.write_bytes(text)
+
+    created = run_cli("new", "provider", "beta", "--defaults", cwd=workspace)
+
+    assert created.returncode == 0, created.stderr
+    added = config.read_bytes()
+    assert b"  beta:" in added
+    assert added.count(b"\r\n") == (added.count(b"\n") if b"\r\n" in text else 0)
+    assert added.startswith(text.split(b"providers:")[0] + b"providers:")
+
+    removed = run_cli("remove", "provider", "beta", "--yes", cwd=workspace)
+
+    assert removed.returncode == 0, removed.stderr
+    assert config.read_bytes() == text
