@@ -338,3 +338,15 @@ def test_the_prelude_and_end_marker_stay_where_they_were():
     assert result.endswith(
         "  gamma:\n" + "".join(f"  {line}\n" for line in ENTRY.splitlines()[1:]) + "...\n"
     )
+
+
+@pytest.mark.parametrize("empty", ["{}", "~", "null", "NULL"])
+def test_an_empty_spelling_loses_only_its_value(empty):
+    text = f"# keep 'this'\nproviders: {empty}  # nothing yet\nother:   'q'\nlist:\n- a\n"
+
+    result = add_provider_entry(text, PATH, "gamma", ENTRY)
+
+    before = text.splitlines(keepends=True)
+    before[1] = "providers:  # nothing yet\n"
+    assert added_lines("".join(before), result)[0] == "  gamma:"
+    assert data_of(result)["providers"] == {"gamma": GAMMA}

@@ -25,7 +25,11 @@ from multichat.runtime.config import parse_config
 from multichat.yaml_documents import read_yaml_document, to_plain
 from multichat.yaml_layout import keep_layout
 
-_EMPTY_FLOW = re.compile(r"^(?P<key>providers:)[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$")
+#: ``providers:`` spelled empty on its own line (``{}``, ``~``, ``null``): the value goes, so
+#: entries can follow as a block. Removing the last entry leaves ``providers:`` (null too).
+_EMPTY_VALUE = re.compile(
+    r"^(?P<key>providers:)[ \t]*(\{[ \t]*\}|~|null|Null|NULL)(?P<rest>[ \t]*(#.*)?)$"
+)
 
 
 def add_provider_entry(text: str, path: Path, name: str, entry_text: str) -> str:
@@ -75,7 +79,7 @@ def _insert_as_text(text: str, document: Any, entry_text: str) -> str | None:
     providers = document["providers"]
     key_line = document.lc.key("providers")[0]
     if providers is None or (isinstance(providers, CommentedMap) and not providers):
-        match = _EMPTY_FLOW.match(lines[key_line].rstrip("\n"))
+        match = _EMPTY_VALUE.match(lines[key_line].rstrip("\n"))
         if providers is not None and match is None:
             return None
         if match is not None:
