@@ -9,7 +9,7 @@ import pytest
 
 from multichat.errors import ConfigError, GenerationError
 from multichat.generator.changes import ChangeSet
-from multichat.generator.config_edit import add_provider_entry
+from multichat.generator.config_edit import add_provider_entry, remove_provider_entry
 from multichat.runtime.config import parse_config
 from multichat.yaml_documents import read_yaml_document, to_plain
 
@@ -302,3 +302,51 @@ def test_writing_the_config_keeps_its_permission_bits(tmp_path):
     assert path.read_text() == "providers: {}\n"
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["provider-config.yaml"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("# c\r\nproviders:\r\n  x:\r\n    port: 8000\r\n", id="crlf"),
+        pytest.param("providers:\n  x:\n    port: 8000", id="no-final-newline"),
+        pytest.param("# c\r\nproviders:\r\n  x:\r\n    port: 8000", id="crlf-no-final-newline"),
+        pytest.param(
+            "# header\n---\n# my config\nproviders:\n  x:\n    port: 8000  # keep\n...\n",
+            id="document-markers",
+        ),
+        pytest.param(
+            "%YAML 1.2\n---\nproviders:\n  x:\n    port: 8000\nother: 1\n...\n# the end\n",
+            id="directive-and-epilogue",
+        ),
+    ],
+)
+def test_add_then_remove_gives_back_the_same_bytes(text):
+    added = add_provider_entry(text, PATH, "gamma", ENTRY)
+
+    assert data_of(added)["providers"]["gamma"] == GAMMA
+    assert added.count("\r\n") == (added.count("\n") if "\r\n" in text else 0)
+    assert added.endswith("\n") == text.endswith("\n")
+    assert remove_provider_entry(added, PATH, "gamma") == text
+
+
+def test_the_prelude_and_end_marker_stay_where_they_were():
+    text = "# header\n---\n# my config\nproviders:\n  x:\n    port: 8000  # keep\n...\n"
+
+    result = add_provider_entry(text, PATH, "gamma", ENTRY)
+
+    assert result.startswith("# header\n---\n# my config\nproviders:\n  x:\n")
+    assert result.endswith(
+        "  gamma:\n" + "".join(f"  {line}\n" for line in ENTRY.splitlines()[1:]) + "...\n"
+    )
+
+
+@pytest.mark.parametrize("empty", ["{}", "~", "null", "NULL"])
+def test_an_empty_spelling_loses_only_its_value(empty):
+    text = f"# keep 'this'\nproviders: {empty}  # nothing yet\nother:   'q'\nlist:\n- a\n"
+
+    result = add_provider_entry(text, PATH, "gamma", ENTRY)
+
+    before = text.splitlines(keepends=True)
+    before[1] = "providers:  # nothing yet\n"
+    assert added_lines("".join(before), result)[0] == "  gamma:"
+    assert data_of(result)["providers"] == {"gamma": GAMMA}

@@ -213,3 +213,61 @@ def test_comments_of_the_config_are_kept(
     assert [c for c in text.splitlines() if c.lstrip().startswith("#")] == expected
     assert '    name: "Alpha"  # inline note' not in text
     assert "extra: 1  # and one on a key of mine" in text
+
+
+@pytest.mark.parametrize("config_option", [(), ("--config", f"ws/{CONFIG}")])
+def test_a_symlinked_config_is_edited_through_the_link(
+    workspace: Path, tmp_path: Path, config_option: tuple[str, ...]
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "pc.yaml"
+    (workspace / CONFIG).rename(target)
+    (workspace / CONFIG).symlink_to(os.path.relpath(target, workspace))
+    original = target.read_bytes()
+    before = tree_snapshot(workspace)
+    cwd = tmp_path if config_option else workspace
+
+    created = run_cli("new", "provider", "alpha", "--defaults", *config_option, cwd=cwd)
+
+    assert created.returncode == 0, created.stderr
+    assert (workspace / CONFIG).is_symlink()
+    assert "  alpha:\n" in target.read_text(encoding="utf-8")
+    assert (workspace / "src" / "providers" / "alpha").is_dir()
+    assert sorted(p.name for p in shared.iterdir()) == ["pc.yaml"]
+
+    removed = run_cli("remove", "provider", "alpha", "--yes", *config_option, cwd=cwd)
+
+    assert removed.returncode == 0, removed.stderr
+    assert (workspace / CONFIG).is_symlink()
+    assert target.read_bytes() == original
+    assert_same_tree(workspace, before)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(b"# c\r\nproviders:\r\n  x:\r\n    port: 8000\r\n", id="crlf"),
+        pytest.param(b"providers:\n  x:\n    port: 8000", id="no-final-newline"),
+        pytest.param(
+            b"# header\n---\n# my config\nproviders:\n  x:\n    port: 8000  # keep\n...\n",
+            id="document-markers",
+        ),
+    ],
+)
+def test_new_then_remove_keeps_the_config_layout(workspace: Path, text: bytes) -> None:
+    config = workspace / CONFIG
+    config.write_bytes(text)
+
+    created = run_cli("new", "provider", "beta", "--defaults", cwd=workspace)
+
+    assert created.returncode == 0, created.stderr
+    added = config.read_bytes()
+    assert b"  beta:" in added
+    assert added.count(b"\r\n") == (added.count(b"\n") if b"\r\n" in text else 0)
+    assert added.startswith(text.split(b"providers:")[0] + b"providers:")
+
+    removed = run_cli("remove", "provider", "beta", "--yes", cwd=workspace)
+
+    assert removed.returncode == 0, removed.stderr
+    assert config.read_bytes() == text

@@ -122,6 +122,25 @@ def test_an_explicit_path_beats_use_config(tmp_path):
     assert list(load_config().providers) == ["active"]
 
 
+@pytest.mark.parametrize("how", ["explicit", "env", "use_config"])
+def test_a_symlinked_config_keeps_its_own_folder_as_the_workspace(tmp_path, monkeypatch, how):
+    shared = write_config(tmp_path / "shared", "providers:\n  shared: {}\n")
+    link = tmp_path / "ws" / CONFIG_FILENAME
+    link.parent.mkdir()
+    link.symlink_to(shared)
+    monkeypatch.chdir(tmp_path / "ws")
+    if how == "env":
+        monkeypatch.setenv("MULTICHAT_CONFIG", CONFIG_FILENAME)
+    if how == "use_config":
+        use_config(CONFIG_FILENAME)
+
+    config = load_config(CONFIG_FILENAME if how == "explicit" else None)
+
+    assert config.root == (tmp_path / "ws").resolve()
+    assert config.path == config.root / CONFIG_FILENAME
+    assert list(config.providers) == ["shared"]
+
+
 # ---- paths --------------------------------------------------------------------------------
 
 

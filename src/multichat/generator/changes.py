@@ -4,7 +4,9 @@ Applying writes a journal first (``.multichat/journal/``: which paths change, an
 each one that existed), then each file by temporary file and rename, ``provider-config.yaml``
 last. Any failure, Ctrl-C included, rolls back from the backups. A process killed outright
 leaves the journal behind, and the next command that writes rolls the half-done change back
-before doing anything else, so the workspace is never left half-changed.
+before doing anything else, so the workspace is never left half-changed. A file that is a
+symlink (a ``provider-config.yaml`` shared between workspaces, say) is written through: the
+link stays a link and the file it points at changes, backed up and restored like any other.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class ChangeSet:
                     target.unlink(missing_ok=True)
                     continue
                 journal.make_parents(target.parent)
-                write_atomically(target, change.after, change.mode)
+                write_atomically(written_path(target), change.after, change.mode)
         except BaseException:
             journal.roll_back()
             raise
@@ -193,7 +195,7 @@ class Journal:
         data = json.loads(self.index.read_text(encoding="utf-8"))
         for entry in reversed(data["changes"]):
             target = self.root / entry["path"]
-            _remove_temporaries(target)
+            _remove_temporaries(written_path(target))
             if entry["backup"] is None:
                 target.unlink(missing_ok=True)
             else:
@@ -247,6 +249,16 @@ def workspace_lock(root: Path) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def written_path(path: Path) -> Path:
+    """Where writing ``path`` lands: the file a symlink points at, so the link stays a link.
+
+    A dangling link, like a missing file, is written in place (the link is replaced).
+    """
+    if path.is_symlink() and path.exists():
+        return path.resolve()
+    return path
 
 
 def _read(path: Path) -> bytes | None:

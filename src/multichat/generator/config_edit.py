@@ -4,7 +4,9 @@ ruamel.yaml parses the user's file round-trip and tells where the ``providers:``
 new entry (rendered by the template, comments included) is inserted there as text, re-indented to
 the file's own indentation, so every other byte of the file stays as the user wrote it. The result
 is parsed again and must equal the old data plus the new entry. Layouts that cannot take a text
-insertion (a flow-style mapping, say) fall back to a plain ruamel round-trip dump.
+insertion (a flow-style mapping, say) fall back to a plain ruamel round-trip dump, which turns
+that mapping into block style. Line endings, the final newline and the text around the
+document (a ``---`` prelude, a ``...`` end) are kept by :func:`~multichat.yaml_layout.keep_layout`.
 """
 
 from __future__ import annotations
@@ -21,12 +23,21 @@ from ruamel.yaml.comments import CommentedMap
 from multichat.errors import ConfigError, GenerationError
 from multichat.runtime.config import parse_config
 from multichat.yaml_documents import read_yaml_document, to_plain
+from multichat.yaml_layout import keep_layout
 
-_EMPTY_FLOW = re.compile(r"^(?P<key>providers:)[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$")
+#: ``providers:`` spelled empty on its own line (``{}``, ``~``, ``null``): the value goes, so
+#: entries can follow as a block. Removing the last entry leaves ``providers:`` (null too).
+_EMPTY_VALUE = re.compile(
+    r"^(?P<key>providers:)[ \t]*(\{[ \t]*\}|~|null|Null|NULL)(?P<rest>[ \t]*(#.*)?)$"
+)
 
 
 def add_provider_entry(text: str, path: Path, name: str, entry_text: str) -> str:
     """Return ``text`` with ``entry_text`` (a one-key YAML mapping ``NAME: {...}``) added."""
+    return keep_layout(text, lambda body: _add(body, path, name, entry_text))
+
+
+def _add(text: str, path: Path, name: str, entry_text: str) -> str:
     document = read_yaml_document(text, path)
     entry = read_yaml_document(entry_text, Path(f"<{name} entry>"))
     if not isinstance(entry, Mapping) or list(entry) != [name]:
@@ -68,7 +79,7 @@ def _insert_as_text(text: str, document: Any, entry_text: str) -> str | None:
     providers = document["providers"]
     key_line = document.lc.key("providers")[0]
     if providers is None or (isinstance(providers, CommentedMap) and not providers):
-        match = _EMPTY_FLOW.match(lines[key_line].rstrip("\n"))
+        match = _EMPTY_VALUE.match(lines[key_line].rstrip("\n"))
         if providers is not None and match is None:
             return None
         if match is not None:
@@ -149,6 +160,10 @@ def _round_trip_dump(text: str, path: Path, name: str, entry_text: str) -> str:
 
 def remove_provider_entry(text: str, path: Path, name: str) -> str:
     """Return ``text`` without ``providers.NAME``: its lines go, every other byte stays."""
+    return keep_layout(text, lambda body: _remove(body, path, name))
+
+
+def _remove(text: str, path: Path, name: str) -> str:
     document = read_yaml_document(text, path)
     providers = document.get("providers") if isinstance(document, Mapping) else None
     if not isinstance(providers, Mapping) or name not in providers:

@@ -22,7 +22,7 @@ from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.template_source import template_root
 from multichat.generator.transaction import WorkspaceChange, checked_render, workspace_transaction
-from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.config import WorkspaceConfig, read_config_text
 
 FIRST_PORT = 8000
 
@@ -101,7 +101,7 @@ def plan_new_provider(
     if not force:
         _refuse_existing(config, name)
     answers = _answers(config, name, preset, data)
-    original = config.path.read_text(encoding="utf-8")
+    original = read_config_text(config.path)
     # Under --force an existing entry stays as the user has it (their OAuth endpoints,
     # scopes, read_only...): only the code is regenerated.
     keep_entry = force and name in config.providers

@@ -19,6 +19,7 @@ from multichat.generator import trees
 from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import remove_provider_entry
 from multichat.generator.transaction import WorkspaceChange, workspace_transaction
+from multichat.runtime.config import read_config_text
 
 
 class UserFilesPresent(UserError):
@@ -110,7 +111,7 @@ def plan_remove_provider(
     for path in sorted(baseline.rglob("*")) if baseline.is_dir() else []:
         if path.is_file():
             plan.changes.delete(path.relative_to(root))
-    text = config.path.read_text(encoding="utf-8")
+    text = read_config_text(config.path)
     plan.changes.write(
         config.path.relative_to(root),
         remove_provider_entry(text, config.path, name).encode("utf-8"),

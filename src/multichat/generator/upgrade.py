@@ -24,6 +24,7 @@ from multichat.generator import trees
 from multichat.generator.answers import check_text_answers
 from multichat.generator.changes import ChangeSet
 from multichat.generator.transaction import WorkspaceChange, checked_render, workspace_transaction
+from multichat.runtime.config import read_config_text
 
 CONFLICT_MARK = b"\n<<<<<<< yours\n"
 
@@ -83,7 +84,7 @@ def plan_upgrade(change: WorkspaceChange, name: str) -> UpgradePlan:
         )
     base = trees.read_files(baseline_root)
     plan = UpgradePlan(change.changes)
-    config_text = config.path.read_text(encoding="utf-8")
+    config_text = read_config_text(config.path)
     with checked_render(config, name, answers, new_config_text=lambda _: config_text) as rendered:
         theirs = {
             path: content

@@ -392,7 +392,18 @@ _cache: dict[Path, tuple[tuple[int, ...], WorkspaceConfig]] = {}
 def use_config(path: str | os.PathLike[str] | None) -> None:
     """Make ``path`` the configuration this process uses (``None`` goes back to discovery)."""
     global _active_path
-    _active_path = Path(path).resolve() if path is not None else None
+    _active_path = config_location(path) if path is not None else None
+
+
+def config_location(path: str | os.PathLike[str]) -> Path:
+    """``path`` made absolute, its folder resolved but a symlinked file itself not followed.
+
+    The workspace is the folder the config is found in, not the folder a symlink to it leads to.
+    """
+    absolute = Path(path).expanduser().absolute()
+    if absolute.name in ("", ".."):
+        return absolute.resolve()
+    return absolute.parent.resolve() / absolute.name
 
 
 def find_config(start: str | os.PathLike[str] | None = None) -> Path:
@@ -401,7 +412,7 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path:
         return _active_path
     from_env = os.environ.get(CONFIG_ENV)
     if from_env:
-        return Path(from_env).expanduser().resolve()
+        return config_location(from_env)
     here = Path(start or Path.cwd()).resolve()
     found = find_config_upwards(here)
     if found is not None:
@@ -414,7 +425,7 @@ def find_config(start: str | os.PathLike[str] | None = None) -> Path:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> WorkspaceConfig:
     """Load and validate the configuration; cached until the file changes on disk."""
-    config_path = Path(path).expanduser().resolve() if path is not None else find_config()
+    config_path = config_location(path) if path is not None else find_config()
     try:
         stat = config_path.stat()
     except FileNotFoundError:
