@@ -294,3 +294,37 @@ def test_providers_load_with_the_collector_paused_and_it_runs_again_after(worksp
     assert report.failures == []
     assert sys.modules["src.providers.alpha.tools.gc_probe"].COLLECTING is False
     assert gc.isenabled()
+
+
+CHAT_PROVIDER_INFO = '''\
+"""A tool served as chat_provider_info, the name chat's provider_info is served as too."""
+
+from ..mcp_instance import tool
+
+
+@tool(read_only=True)
+def info() -> str:
+    """Say which provider answers."""
+    return "I am chat_provider.info"
+'''
+
+
+@pytest.fixture
+def colliding_providers(workspace, add_provider) -> Path:
+    """``chat``'s ``provider_info`` and ``chat_provider``'s ``info``: both chat_provider_info."""
+    add_provider("chat")
+    folder = add_provider("chat_provider")
+    (folder / "tools" / "info.py").write_text(CHAT_PROVIDER_INFO)
+    return workspace
+
+
+async def test_a_name_one_config_hides_finds_the_other_providers_tool(colliding_providers):
+    set_provider_keys(colliding_providers, "chat", enabled_tools=["whoami"])
+
+    server, _ = build_server(config_of(colliding_providers))
+
+    async with Client(server) as client:
+        listed = [tool.name for tool in await client.list_tools()]
+        answer = await client.call_tool("chat_provider_info", {})
+    assert listed.count("chat_provider_info") == 1
+    assert answer.data == "I am chat_provider.info"

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastmcp import FastMCP
 from fastmcp.server.providers import Provider
-from fastmcp.server.transforms import Visibility
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.namespaces import NamespacedProviders
-from multichat.runtime.toolsets import served_tools
+from multichat.runtime.toolsets import ServedOnly, served_tools
 
 if TYPE_CHECKING:
     from multichat.runtime.event_loop import EventLoop
@@ -67,14 +66,8 @@ def _build_server(
     for name, provider in report.providers.items():
         components: Provider = provider.mcp.local_provider
         served = served_tools(provider)
-        if served.only is not None:
-            components = components.wrap_transform(
-                Visibility(False, components={"tool"})
-            ).wrap_transform(Visibility(True, names=set(served.only), components={"tool"}))
-        if served.hidden:
-            components = components.wrap_transform(
-                Visibility(False, names=set(served.hidden), components={"tool"})
-            )
+        if served.only is not None or served.hidden:
+            components = components.wrap_transform(ServedOnly(served))
         namespaced.add_namespaced(components, name)
     server.add_provider(namespaced)
     from multichat.chat.inbox import add_inbox_tools  # the chat layer's workspace-wide tools

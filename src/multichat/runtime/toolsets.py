@@ -9,11 +9,17 @@ one at a time, within what the config serves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from fastmcp.server.transforms import GetToolNext, Transform
 
 from multichat.runtime.loader import LoadedProvider
+
+if TYPE_CHECKING:
+    from fastmcp.tools.base import Tool
+    from fastmcp.utilities.versions import VersionSpec
 
 Toolset = Literal["read", "write", "all"]
 TOOLSETS: tuple[Toolset, ...] = ("read", "write", "all")
@@ -33,6 +39,33 @@ class ServedTools:
     def allows(self, tool: str) -> bool:
         """Whether the config serves ``tool``."""
         return tool not in self.hidden and (self.only is None or tool in self.only)
+
+
+class ServedOnly(Transform):
+    """A provider's component store without the tools its config does not serve.
+
+    They are absent, not marked hidden as FastMCP's ``Visibility`` marks them: a client's
+    session cannot enable one again, and a served name another provider's hidden tool also
+    has finds the served tool, whichever provider the lookup asks first.
+    """
+
+    def __init__(self, served: ServedTools) -> None:
+        self.served = served
+
+    def __repr__(self) -> str:
+        return f"ServedOnly({self.served!r})"
+
+    async def list_tools(self, tools: Sequence[Tool]) -> Sequence[Tool]:
+        """The served ones of ``tools``."""
+        return [tool for tool in tools if self.served.allows(tool.name)]
+
+    async def get_tool(
+        self, name: str, call_next: GetToolNext, *, version: VersionSpec | None = None
+    ) -> Tool | None:
+        """The tool ``name`` if the config serves it, else ``None`` (not asked for at all)."""
+        if not self.served.allows(name):
+            return None
+        return await call_next(name, version=version)
 
 
 def read_tools(provider: LoadedProvider) -> frozenset[str]:
