@@ -18,6 +18,7 @@ from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.namespaces import NamespacedProviders
+from multichat.runtime.served_names import leave_out_collisions
 from multichat.runtime.toolsets import ServedOnly, served_tools
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def build_server(
     call costs what a call to a tool of the main server costs, however many providers there
     are (mounting the provider's whole server cost about a third more per call, in bench/).
     A provider's own FastMCP middleware and lifespan are not run; the guide's providers have
-    none. Tools the config hides are neither listed nor callable.
+    none. Tools the config hides are neither listed nor callable, nor is a tool whose served
+    name another provider's tool has (``report.collisions`` says which: served_names.py).
     ``dynamic`` (or ``server.dynamic`` in the config) lists none until a client enables them.
     """
     with _collection_paused():
@@ -55,6 +57,7 @@ def _build_server(
     config: WorkspaceConfig, providers: Iterable[str] | None, *, dynamic: bool
 ) -> tuple[FastMCP[Any], LoadReport]:
     report = load_providers(config, providers)
+    leave_out_collisions(report)
     server: FastMCP[Any] = FastMCP(
         "multichat",
         instructions=INSTRUCTIONS,

@@ -74,17 +74,20 @@ def read_tools(provider: LoadedProvider) -> frozenset[str]:
 
 
 def served_tools(provider: LoadedProvider) -> ServedTools:
-    """What ``read_only``, ``enabled_tools`` and ``toolsets`` let through, together."""
+    """What ``read_only``, ``enabled_tools`` and ``toolsets`` let through, together.
+
+    A tool another provider's tool is served as instead (``shadowed``) is never let through.
+    """
     readers = read_tools(provider)
     chosen = set(provider.config.toolsets or ("all",))
     writers_wanted = bool(chosen & {"all", "write"})
     readers_wanted = bool(chosen & {"all", "read"})
     only: set[str] | None = None
-    hidden: frozenset[str] = frozenset()
+    hidden = provider.shadowed
     if provider.config.read_only or not writers_wanted:
         only = set(readers)
     elif not readers_wanted:
-        hidden = readers
+        hidden = hidden | readers
     enabled = provider.config.enabled_tools
     if enabled is not None:
         only = set(enabled) if only is None else only & set(enabled)
