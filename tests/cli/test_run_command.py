@@ -168,3 +168,18 @@ def test_two_providers_tools_served_under_one_name_are_one_warning(
         "info: only chat's is served; rename one of the tools (@tool(name=...)) or one of the "
         "providers chat and chat_provider"
     ]
+
+
+def test_a_misspelt_enabled_tools_entry_is_one_warning(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    set_provider_keys(workspace, "alpha", enabled_tools=["provider_inf"])
+
+    events = start_up_events(workspace)
+
+    warnings = [event["message"] for event in events if event["event"] == "warning"]
+    assert warnings == [
+        "`providers.alpha.enabled_tools` lists `provider_inf`, which is not a tool of alpha: it "
+        "serves nothing; did you mean `provider_info`?"
+    ]

@@ -11,6 +11,7 @@ from multichat.runtime.served_names import (
     leave_out_collisions,
     name_collisions,
     served_name_warnings,
+    unknown_enabled_tools,
 )
 from multichat.runtime.toolsets import served_tools
 
@@ -65,4 +66,64 @@ def test_the_lost_tool_is_left_out_of_what_its_provider_serves_and_said_once() -
     assert served_name_warnings(report) == [
         "a_b_x names both a's tool b_x and a_b's tool x: only a's is served; rename one of the "
         "tools (@tool(name=...)) or one of the providers a and a_b"
+    ]
+
+
+def hints(entries: list[str], *tools: str) -> list[str]:
+    return [
+        str(unknown)
+        for unknown in unknown_enabled_tools(provider("alpha", *tools, enabled_tools=entries))
+    ]
+
+
+def test_an_enabled_tools_entry_naming_a_tool_is_fine() -> None:
+    assert hints(["provider_info", "whoami"], "provider_info", "whoami") == []
+
+
+def test_a_misspelt_enabled_tools_entry_names_the_tool_it_looks_like() -> None:
+    assert hints(["provider_inf"], "provider_info", "whoami") == [
+        "`providers.alpha.enabled_tools` lists `provider_inf`, which is not a tool of alpha: it "
+        "serves nothing; did you mean `provider_info`?"
+    ]
+
+
+def test_a_served_name_in_enabled_tools_is_told_to_drop_the_prefix() -> None:
+    [hint] = hints(["alpha_provider_info"], "provider_info", "whoami")
+
+    assert hint.endswith(
+        "; write `provider_info`: enabled_tools names tools without the `alpha_` prefix"
+    )
+
+
+def test_a_tool_named_like_a_served_name_is_the_tool_itself() -> None:
+    assert hints(["alpha_x"], "alpha_x", "x") == []
+
+
+def test_an_entry_like_no_tool_lists_the_providers_tools() -> None:
+    many = [f"tool{index:02}" for index in range(12)]
+
+    assert hints(["zzz"], "provider_info", "whoami")[0].endswith(
+        "; its tools are provider_info, whoami"
+    )
+    assert hints(["zzz"], *many)[0].endswith(
+        "; its tools are tool00, tool01, tool02, tool03, tool04, tool05, tool06, tool07, tool08, "
+        "tool09 and 2 more"
+    )
+    assert hints(["zzz"])[0].endswith("; alpha registers no tools")
+
+
+def test_run_warns_of_each_collision_then_each_unknown_entry() -> None:
+    report = LoadReport(
+        providers={
+            "a": provider("a", "b_x", enabled_tools=["b_x", "b_xx"]),
+            "a_b": provider("a_b", "x"),
+        }
+    )
+    leave_out_collisions(report)
+
+    warnings = served_name_warnings(report)
+
+    assert [warning.split(":")[0] for warning in warnings] == [
+        "a_b_x names both a's tool b_x and a_b's tool x",
+        "`providers.a.enabled_tools` lists `b_xx`, which is not a tool of a",
     ]

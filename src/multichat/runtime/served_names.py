@@ -1,18 +1,25 @@
-"""Served names that silently fail: one name for two tools.
+"""Served names that silently fail: one name for two tools, an ``enabled_tools`` entry for none.
 
 A provider's tools are served as ``NAME_tool``, so ``chat``'s ``provider_info`` and
 ``chat_provider``'s ``info`` are both ``chat_provider_info``, and a client could reach only one.
 The provider first by name keeps the name (it is always the shorter one: the other name starts
 with it); the other's tool is left out of what its provider serves, and both are reported.
+An ``enabled_tools`` entry that is no tool of its provider serves nothing, so it is reported
+with the tool it looks like. A served name there (``alpha_provider_info``) is reported too, not
+accepted: one spelling names a tool everywhere in the config, and the hint gives it.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from multichat.runtime.loader import LoadedProvider, LoadReport
 from multichat.runtime.toolsets import served_tools
+
+#: How many of a provider's tools an ``enabled_tools`` warning lists when none looks alike.
+_LISTED_TOOLS = 10
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,27 @@ class NameCollision:
         return f"{self.problem}; {self.fix}"
 
 
+@dataclass(frozen=True)
+class UnknownEnabledTool:
+    """An ``enabled_tools`` entry that is no tool of its provider, so it serves nothing."""
+
+    provider: str
+    entry: str
+    fix: str
+
+    @property
+    def problem(self) -> str:
+        """Which entry names nothing."""
+        return (
+            f"`providers.{self.provider}.enabled_tools` lists `{self.entry}`, which is not a "
+            f"tool of {self.provider}: it serves nothing"
+        )
+
+    def __str__(self) -> str:
+        """The problem and its fix, on one line."""
+        return f"{self.problem}; {self.fix}"
+
+
 def name_collisions(providers: Mapping[str, LoadedProvider]) -> list[NameCollision]:
     """The tools the config serves under a name another provider's tool is served under too."""
     owners: dict[str, tuple[str, str]] = {}
@@ -71,6 +99,32 @@ def leave_out_collisions(report: LoadReport) -> None:
         dropped.shadowed = dropped.shadowed | {collision.dropped_tool}
 
 
+def unknown_enabled_tools(provider: LoadedProvider) -> list[UnknownEnabledTool]:
+    """The provider's ``enabled_tools`` entries that name none of its tools, each with a hint."""
+    tools = sorted(provider.tools)
+    found: list[UnknownEnabledTool] = []
+    for entry in provider.config.enabled_tools or ():
+        if entry in provider.tools:
+            continue
+        prefix = f"{provider.name}_"
+        short = entry.removeprefix(prefix)
+        if short in provider.tools:
+            fix = f"write `{short}`: enabled_tools names tools without the `{prefix}` prefix"
+        elif close := difflib.get_close_matches(short, tools, n=1):
+            fix = f"did you mean `{close[0]}`?"
+        elif tools:
+            listed = ", ".join(tools[:_LISTED_TOOLS])
+            more = f" and {len(tools) - _LISTED_TOOLS} more" if len(tools) > _LISTED_TOOLS else ""
+            fix = f"its tools are {listed}{more}"
+        else:
+            fix = f"{provider.name} registers no tools"
+        found.append(UnknownEnabledTool(provider.name, entry, fix))
+    return found
+
+
 def served_name_warnings(report: LoadReport) -> list[str]:
-    """One line for each collision of ``report``."""
-    return [str(collision) for collision in report.collisions]
+    """One line for each collision and each unknown ``enabled_tools`` entry of ``report``."""
+    lines = [str(collision) for collision in report.collisions]
+    for _, provider in sorted(report.providers.items()):
+        lines += [str(unknown) for unknown in unknown_enabled_tools(provider)]
+    return lines
