@@ -47,3 +47,25 @@ def test_a_tool_served_under_another_providers_tools_name_is_an_error(
     assert findings_of(workspace, "chat", "error") == []
     assert findings_of(workspace, "chat", "ok") != []
     assert findings_of(workspace, "chat_provider", "ok") == []
+
+
+def test_an_enabled_tools_entry_that_names_no_tool_is_a_warning(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    from helpers import set_provider_keys
+
+    add_provider("alpha")
+    set_provider_keys(workspace, "alpha", enabled_tools=["provider_inf", "alpha_whoami"])
+
+    warnings = findings_of(workspace, "alpha", "warning")
+
+    assert (
+        "alpha: warning: `providers.alpha.enabled_tools` lists `provider_inf`, which is not a "
+        "tool of alpha: it serves nothing; fix: did you mean `provider_info`?"
+    ) in warnings
+    assert (
+        "alpha: warning: `providers.alpha.enabled_tools` lists `alpha_whoami`, which is not a "
+        "tool of alpha: it serves nothing; fix: write `whoami`: enabled_tools names tools "
+        "without the `alpha_` prefix"
+    ) in warnings
+    assert findings_of(workspace, "alpha", "error") == []

@@ -17,7 +17,11 @@ from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace, load_provider, load_providers
 from multichat.runtime.oauth import load_client_credentials
-from multichat.runtime.served_names import NameCollision, name_collisions
+from multichat.runtime.served_names import (
+    NameCollision,
+    name_collisions,
+    unknown_enabled_tools,
+)
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 from multichat.runtime.tool_budget import tool_budget
 
@@ -167,6 +171,10 @@ def check_provider(
             loaded.shadowed = frozenset(collision.dropped_tool for collision in lost)
             findings += [
                 Finding(name, "error", collision.problem, collision.fix) for collision in lost
+            ]
+            findings += [
+                Finding(name, "warning", unknown.problem, unknown.fix)
+                for unknown in unknown_enabled_tools(loaded)
             ]
             budget = tool_budget(loaded)
             served = (
