@@ -7,6 +7,7 @@ import importlib
 import inspect
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,8 +15,13 @@ from typing import Literal
 from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, env_name, package_name
 from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
-from multichat.runtime.loader import activate_workspace, load_provider
+from multichat.runtime.loader import activate_workspace, load_provider, load_providers
 from multichat.runtime.oauth import load_client_credentials
+from multichat.runtime.served_names import (
+    NameCollision,
+    name_collisions,
+    unknown_enabled_tools,
+)
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 from multichat.runtime.tool_budget import tool_budget
 
@@ -41,8 +47,9 @@ def check_workspace(config: WorkspaceConfig) -> list[Finding]:
     """Check every configured provider; one finding per problem, or one ``ok`` line."""
     activate_workspace(config)
     findings = _versions(config) + _unknown_keys(config, None)
+    collisions = name_collisions(load_providers(config).providers)
     for name in sorted(config.providers):
-        findings.extend(check_provider(config, name))
+        findings.extend(check_provider(config, name, collisions))
     return findings
 
 
@@ -124,8 +131,14 @@ def _unknown_keys(config: WorkspaceConfig, provider: str | None) -> list[Finding
     ]
 
 
-def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
-    """All findings for one provider."""
+def check_provider(
+    config: WorkspaceConfig, name: str, collisions: Sequence[NameCollision] = ()
+) -> list[Finding]:
+    """All findings for one provider.
+
+    ``collisions`` are the workspace's: each tool of this provider that another provider's
+    tool is served as instead is an error, and not counted as served.
+    """
     folder = config.provider_dir(name)
     if not folder.is_dir():
         return [
@@ -154,6 +167,15 @@ def check_provider(config: WorkspaceConfig, name: str) -> list[Finding]:
         except ProviderLoadError as exc:
             findings.append(Finding(name, "error", exc.reason))
         else:
+            lost = [collision for collision in collisions if collision.dropped == name]
+            loaded.shadowed = frozenset(collision.dropped_tool for collision in lost)
+            findings += [
+                Finding(name, "error", collision.problem, collision.fix) for collision in lost
+            ]
+            findings += [
+                Finding(name, "warning", unknown.problem, unknown.fix)
+                for unknown in unknown_enabled_tools(loaded)
+            ]
             budget = tool_budget(loaded)
             served = (
                 f"{budget.tools} tool(s) served, {budget.size:,} bytes of tools/list "

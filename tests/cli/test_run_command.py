@@ -164,3 +164,60 @@ def test_reload_over_stdio_ends_when_the_client_closes_stdin(
     finally:
         stop_process(process)
     assert code == 0
+
+
+CHAT_PROVIDER_INFO = '''\
+"""Served as chat_provider_info, as chat's provider_info is."""
+
+from ..mcp_instance import tool
+
+
+@tool(read_only=True)
+def info() -> str:
+    """Say which provider answers."""
+    return "I am chat_provider.info"
+'''
+
+
+def start_up_events(workspace: Path) -> list[dict]:
+    """The JSON events ``run --json`` says on stderr up to ``serving``; then it is stopped."""
+    import json
+
+    with serving_http(workspace, "--json", "--port", "0") as (process, errors):
+        wait_for_line(errors, '"event": "serving"', time.monotonic() + DEADLINE)
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+        seen = errors.join(DEADLINE)
+    return [json.loads(text) for text in seen.splitlines() if text.strip()]
+
+
+def test_two_providers_tools_served_under_one_name_are_one_warning(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("chat")
+    folder = add_provider("chat_provider")
+    (folder / "tools" / "info.py").write_text(CHAT_PROVIDER_INFO)
+
+    events = start_up_events(workspace)
+
+    warnings = [event["message"] for event in events if event["event"] == "warning"]
+    assert warnings == [
+        "chat_provider_info names both chat's tool provider_info and chat_provider's tool "
+        "info: only chat's is served; rename one of the tools (@tool(name=...)) or one of the "
+        "providers chat and chat_provider"
+    ]
+
+
+def test_a_misspelt_enabled_tools_entry_is_one_warning(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    set_provider_keys(workspace, "alpha", enabled_tools=["provider_inf"])
+
+    events = start_up_events(workspace)
+
+    warnings = [event["message"] for event in events if event["event"] == "warning"]
+    assert warnings == [
+        "`providers.alpha.enabled_tools` lists `provider_inf`, which is not a tool of alpha: it "
+        "serves nothing; did you mean `provider_info`?"
+    ]

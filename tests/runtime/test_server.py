@@ -294,3 +294,81 @@ def test_providers_load_with_the_collector_paused_and_it_runs_again_after(worksp
     assert report.failures == []
     assert sys.modules["src.providers.alpha.tools.gc_probe"].COLLECTING is False
     assert gc.isenabled()
+
+
+CHAT_PROVIDER_INFO = '''\
+"""A tool served as chat_provider_info, the name chat's provider_info is served as too."""
+
+from ..mcp_instance import tool
+
+
+@tool(read_only=True)
+def info() -> str:
+    """Say which provider answers."""
+    return "I am chat_provider.info"
+'''
+
+
+@pytest.fixture
+def colliding_providers(workspace, add_provider) -> Path:
+    """``chat``'s ``provider_info`` and ``chat_provider``'s ``info``: both chat_provider_info."""
+    add_provider("chat")
+    folder = add_provider("chat_provider")
+    (folder / "tools" / "info.py").write_text(CHAT_PROVIDER_INFO)
+    return workspace
+
+
+async def test_a_name_two_providers_serve_is_served_by_the_first_and_reported(
+    colliding_providers, caplog
+):
+    server, report = build_server(config_of(colliding_providers))
+
+    async with Client(server) as client:
+        listed = [tool.name for tool in await client.list_tools()]
+        answer = await client.call_tool("chat_provider_info", {})
+        own = await client.call_tool("chat_provider_provider_info", {})
+
+    assert listed.count("chat_provider_info") == 1
+    assert answer.data["provider"] == "chat"  # chat's provider_info, not chat_provider's info
+    assert own.data["provider"] == "chat_provider"  # chat_provider's other tools are served
+    assert {"chat_whoami", "chat_provider_whoami"} <= set(listed)
+    [collision] = report.collisions
+    assert (collision.served, collision.kept, collision.kept_tool) == (
+        "chat_provider_info",
+        "chat",
+        "provider_info",
+    )
+    assert (collision.dropped, collision.dropped_tool) == ("chat_provider", "info")
+    assert "Duplicate" not in caplog.text
+
+
+async def test_a_name_one_config_hides_finds_the_other_providers_tool(colliding_providers):
+    set_provider_keys(colliding_providers, "chat", enabled_tools=["whoami"])
+
+    server, report = build_server(config_of(colliding_providers))
+
+    async with Client(server) as client:
+        listed = [tool.name for tool in await client.list_tools()]
+        answer = await client.call_tool("chat_provider_info", {})
+    assert listed.count("chat_provider_info") == 1
+    assert answer.data == "I am chat_provider.info"
+    assert report.collisions == []
+
+
+async def test_dynamic_mode_neither_offers_nor_lists_the_tool_left_out(colliding_providers):
+    from multichat.runtime.dynamic import ENABLE_TOOL, LIST_TOOL
+
+    server, _ = build_server(config_of(colliding_providers), dynamic=True)
+
+    async with Client(server) as client:
+        toolsets = (await client.call_tool(LIST_TOOL, {})).data["providers"]
+        for provider in ("chat", "chat_provider"):
+            await client.call_tool(ENABLE_TOOL, {"provider": provider, "toolset": "all"})
+        listed = [tool.name for tool in await client.list_tools()]
+        answer = await client.call_tool("chat_provider_info", {})
+
+    assert "chat_provider_info" in toolsets["chat"]["read"]["tools"]
+    assert "chat_provider_info" not in toolsets["chat_provider"]["all"]["tools"]
+    assert "chat_provider_whoami" in toolsets["chat_provider"]["all"]["tools"]
+    assert listed.count("chat_provider_info") == 1  # enabling chat's does not revive the other
+    assert answer.data["provider"] == "chat"

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastmcp import FastMCP
 
@@ -26,6 +26,9 @@ from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import ProviderConfig, WorkspaceConfig, use_config
 from multichat.runtime.registry import ToolRecord, forget_all_tools, registered_tools
 from multichat.runtime.token_access import reset_provider_auth
+
+if TYPE_CHECKING:
+    from multichat.runtime.served_names import NameCollision
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,8 @@ class LoadedProvider:
     config: ProviderConfig
     mcp: FastMCP[Any]
     tools: dict[str, ToolRecord] = field(default_factory=dict)
+    #: Tools left out because another provider's tool is served under the same name.
+    shadowed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,15 @@ class ProviderFailure:
 
 @dataclass
 class LoadReport:
-    """What :func:`load_providers` managed: the loaded providers and the failures."""
+    """What :func:`load_providers` managed: the loaded providers and the failures.
+
+    ``collisions`` are the tools two providers would serve under one name (served_names.py),
+    filled in by the server that serves them.
+    """
 
     providers: dict[str, LoadedProvider] = field(default_factory=dict)
     failures: list[ProviderFailure] = field(default_factory=list)
+    collisions: list[NameCollision] = field(default_factory=list)
 
 
 def activate_workspace(config: WorkspaceConfig) -> None:

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from fastmcp import FastMCP
 from fastmcp.server.providers import Provider
-from fastmcp.server.transforms import Visibility
 
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.namespaces import NamespacedProviders
-from multichat.runtime.toolsets import served_tools
+from multichat.runtime.served_names import leave_out_collisions
+from multichat.runtime.toolsets import ServedOnly, served_tools
 
 if TYPE_CHECKING:
     from multichat.runtime.event_loop import EventLoop
@@ -45,7 +45,8 @@ def build_server(
     call costs what a call to a tool of the main server costs, however many providers there
     are (mounting the provider's whole server cost about a third more per call, in bench/).
     A provider's own FastMCP middleware and lifespan are not run; the guide's providers have
-    none. Tools the config hides are neither listed nor callable.
+    none. Tools the config hides are neither listed nor callable, nor is a tool whose served
+    name another provider's tool has (``report.collisions`` says which: served_names.py).
     ``dynamic`` (or ``server.dynamic`` in the config) lists none until a client enables them.
     """
     with _collection_paused():
@@ -56,6 +57,7 @@ def _build_server(
     config: WorkspaceConfig, providers: Iterable[str] | None, *, dynamic: bool
 ) -> tuple[FastMCP[Any], LoadReport]:
     report = load_providers(config, providers)
+    leave_out_collisions(report)
     server: FastMCP[Any] = FastMCP(
         "multichat",
         instructions=INSTRUCTIONS,
@@ -67,14 +69,8 @@ def _build_server(
     for name, provider in report.providers.items():
         components: Provider = provider.mcp.local_provider
         served = served_tools(provider)
-        if served.only is not None:
-            components = components.wrap_transform(
-                Visibility(False, components={"tool"})
-            ).wrap_transform(Visibility(True, names=set(served.only), components={"tool"}))
-        if served.hidden:
-            components = components.wrap_transform(
-                Visibility(False, names=set(served.hidden), components={"tool"})
-            )
+        if served.only is not None or served.hidden:
+            components = components.wrap_transform(ServedOnly(served))
         namespaced.add_namespaced(components, name)
     server.add_provider(namespaced)
     from multichat.chat.inbox import add_inbox_tools  # the chat layer's workspace-wide tools

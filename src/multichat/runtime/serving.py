@@ -2,7 +2,7 @@
 
 It refuses options that do not fit the transport, decides the HTTP protection before any
 provider loads (a refused address starts nothing), builds the server, reports providers that
-failed and settings that look misspelled on stderr, and runs it.
+failed, settings that look misspelled and tool names that collide on stderr, and runs it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from multichat.errors import MultichatError, UserError
 from multichat.runtime.config import WorkspaceConfig
+from multichat.runtime.served_names import served_name_warnings
 from multichat.runtime.server import Transport, build_server, run_server
 from multichat.runtime.startup_report import StartupReport
 
@@ -129,6 +130,8 @@ def serve_workspace(
     )
     for failure in report.failures:
         events.skipped(failure.name, failure.reason)
+    for warning in served_name_warnings(report):
+        events.warning(warning)
     if not report.providers:
         raise MultichatError("no provider could be loaded (see above); `multichat doctor` helps")
     if options.multi_user and public_url is not None:
@@ -208,4 +211,6 @@ def workspace_server(anchor: str | os.PathLike[str] | None = None) -> FastMCP[An
     server, report = build_server(config)
     for failure in report.failures:
         sys.stderr.write(f"multichat: skipped provider {failure.name}: {failure.reason}\n")
+    for warning in served_name_warnings(report):
+        sys.stderr.write(f"multichat: warning: {warning}\n")
     return server

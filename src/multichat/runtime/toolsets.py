@@ -9,11 +9,17 @@ one at a time, within what the config serves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from fastmcp.server.transforms import GetToolNext, Transform
 
 from multichat.runtime.loader import LoadedProvider
+
+if TYPE_CHECKING:
+    from fastmcp.tools.base import Tool
+    from fastmcp.utilities.versions import VersionSpec
 
 Toolset = Literal["read", "write", "all"]
 TOOLSETS: tuple[Toolset, ...] = ("read", "write", "all")
@@ -35,23 +41,53 @@ class ServedTools:
         return tool not in self.hidden and (self.only is None or tool in self.only)
 
 
+class ServedOnly(Transform):
+    """A provider's component store without the tools its config does not serve.
+
+    They are absent, not marked hidden as FastMCP's ``Visibility`` marks them: a client's
+    session cannot enable one again, and a served name another provider's hidden tool also
+    has finds the served tool, whichever provider the lookup asks first.
+    """
+
+    def __init__(self, served: ServedTools) -> None:
+        self.served = served
+
+    def __repr__(self) -> str:
+        return f"ServedOnly({self.served!r})"
+
+    async def list_tools(self, tools: Sequence[Tool]) -> Sequence[Tool]:
+        """The served ones of ``tools``."""
+        return [tool for tool in tools if self.served.allows(tool.name)]
+
+    async def get_tool(
+        self, name: str, call_next: GetToolNext, *, version: VersionSpec | None = None
+    ) -> Tool | None:
+        """The tool ``name`` if the config serves it, else ``None`` (not asked for at all)."""
+        if not self.served.allows(name):
+            return None
+        return await call_next(name, version=version)
+
+
 def read_tools(provider: LoadedProvider) -> frozenset[str]:
     """The provider's tools the registry knows as read-only."""
     return frozenset(name for name, record in provider.tools.items() if record.read_only)
 
 
 def served_tools(provider: LoadedProvider) -> ServedTools:
-    """What ``read_only``, ``enabled_tools`` and ``toolsets`` let through, together."""
+    """What ``read_only``, ``enabled_tools`` and ``toolsets`` let through, together.
+
+    A tool another provider's tool is served as instead (``shadowed``) is never let through.
+    """
     readers = read_tools(provider)
     chosen = set(provider.config.toolsets or ("all",))
     writers_wanted = bool(chosen & {"all", "write"})
     readers_wanted = bool(chosen & {"all", "read"})
     only: set[str] | None = None
-    hidden: frozenset[str] = frozenset()
+    hidden = provider.shadowed
     if provider.config.read_only or not writers_wanted:
         only = set(readers)
     elif not readers_wanted:
-        hidden = readers
+        hidden = hidden | readers
     enabled = provider.config.enabled_tools
     if enabled is not None:
         only = set(enabled) if only is None else only & set(enabled)
