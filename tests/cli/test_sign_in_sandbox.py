@@ -247,3 +247,56 @@ def test_a_device_code_entered_on_the_page_in_chromium(ws: Path, sandbox: Sandbo
     assert process.returncode == 0, "".join(err.seen)
     assert "signed in to chat as Ada Lovelace" in out.join(10)
     assert json.loads(token_file(ws).read_text())["mode"] == "device"
+
+
+def password_grant(url: str, user: str = "ada") -> dict[str, Any]:
+    """Tokens for ``user`` from the sandbox's OAuth password grant, as a token file holds them."""
+    form = {
+        "grant_type": "password",
+        "username": user,
+        "password": SANDBOX_PASSWORDS[user],
+        "client_id": SANDBOX_CLIENT_ID,
+        "scope": "chat:read chat:write users:read",
+    }
+    answer = httpx2.post(f"{url}/oauth/token", data=form, timeout=BOUND)
+    assert answer.status_code == 200, answer.text
+    return {**answer.json(), "mode": "oauth"}
+
+
+def test_logout_with_the_platform_down_keeps_the_token(workspace: Path, tmp_path: Path):
+    """Unreachable revocation: the token stays live there, so the file stays here (exit 1)."""
+    port = free_port()
+    platform = SandboxServer(tmp_path / "sandbox.db", port=port)
+    add_provider(
+        PROVIDER,
+        config_path=workspace / "provider-config.yaml",
+        preset="sandbox",
+        data={"platform_url": f"http://127.0.0.1:{port}", "port": free_port()},
+    )
+    with platform:
+        token = password_grant(platform.url)
+    token_file(workspace).write_text(json.dumps(token))
+    before = token_file(workspace).read_bytes()
+
+    down = auth(workspace, "--logout")
+
+    assert down.returncode == 1, down
+    assert down.stdout == ""
+    assert down.stderr.count("\n") == 1, down.stderr
+    assert "could not reach the revocation endpoint" in down.stderr
+    assert f"kept {token_file(workspace)}" in down.stderr
+    assert "delete that file by hand" in down.stderr
+    assert token["access_token"] not in down.stderr
+    assert token_file(workspace).read_bytes() == before
+
+    with SandboxServer(tmp_path / "sandbox.db", port=port) as platform:
+        up = auth(workspace, "--logout")
+        assert up.returncode == 0, up.stderr
+        assert "revoked the access token" in up.stdout
+        assert not token_file(workspace).exists()
+        me = httpx2.get(
+            f"{platform.api_url}/me",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            timeout=BOUND,
+        )
+        assert me.status_code == 401
