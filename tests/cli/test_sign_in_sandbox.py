@@ -300,3 +300,32 @@ def test_logout_with_the_platform_down_keeps_the_token(workspace: Path, tmp_path
             timeout=BOUND,
         )
         assert me.status_code == 401
+
+
+def test_token_and_credentials_files_that_are_not_utf8_are_one_line(ws: Path):
+    token_file(ws).write_bytes(b"\xff\xfe{}")
+    for args in (("--status",), ("--logout",)):
+        answer = auth(ws, *args)
+        assert answer.returncode == 1, answer
+        assert "Traceback" not in answer.stderr
+        assert f"token file {token_file(ws)} is not valid JSON" in answer.stdout + answer.stderr
+        assert token_file(ws).read_bytes() == b"\xff\xfe{}"
+    doctor = subprocess.run(
+        [MULTICHAT, "doctor"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env=clean_env(),
+    )
+    assert "Traceback" not in doctor.stderr
+    assert "is not valid JSON" in doctor.stdout + doctor.stderr
+
+    token_file(ws).unlink()
+    credentials = ws / "src" / "providers" / PROVIDER / "credentials.json"
+    credentials.write_bytes(b"\xff\xfe{}")
+    signing_in = auth(ws, "--no-browser", "--timeout", "3")
+    assert signing_in.returncode == 2, signing_in
+    assert signing_in.stderr.splitlines() == [
+        f"multichat: error: {credentials} is not a readable JSON file"
+    ]

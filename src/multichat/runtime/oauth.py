@@ -107,7 +107,7 @@ def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCre
     if not client_id and path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
             raise ConfigError(f"{path} is not a readable JSON file") from None
         if isinstance(data, dict):
             section = data.get("installed") or data.get("web") or data
