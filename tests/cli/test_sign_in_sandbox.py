@@ -208,6 +208,54 @@ async def test_a_revoked_token_is_one_line_naming_the_fix(ws: Path, sandbox: San
     assert "revoked" in message
 
 
+async def test_a_token_no_header_can_carry_is_refused_in_one_line(ws: Path):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    seeded = SANDBOX_PERSONAL_TOKENS["ada"]
+
+    quoted = auth(ws, "--with-token", stdin=f"\u201c{seeded}\u201d\n")
+    assert quoted.returncode == 2, quoted
+    assert quoted.stderr.splitlines() == [
+        "multichat: error: chat: the token from stdin has '\u201c' (U+201C LEFT DOUBLE QUOTATION "
+        "MARK) at position 1, which an HTTP header cannot carry: give the token alone, without "
+        "quotes or spaces"
+    ]
+    assert not token_file(ws).exists()
+
+    accented = seeded.replace("e", "\u00e9", 1)
+    env = clean_env(MULTICHAT_CHAT_TOKEN=accented)
+    status = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--status"],
+        cwd=ws, capture_output=True, text=True, timeout=BOUND, env=env, check=False,
+    )  # fmt: skip
+    assert status.returncode == 2, status
+    line = status.stderr.strip()
+    assert "\n" not in line
+    assert "MULTICHAT_CHAT_TOKEN has '\u00e9' (U+00E9 LATIN SMALL LETTER E WITH ACUTE)" in line
+    assert accented not in line
+
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+    from fastmcp.exceptions import ToolError
+
+    def serving(token: str) -> Client[StdioTransport]:
+        transport = StdioTransport(
+            command=MULTICHAT,
+            args=["run"],
+            cwd=str(ws),
+            env=clean_env(MULTICHAT_CHAT_TOKEN=token),
+        )
+        return Client(transport, timeout=BOUND)
+
+    async with serving(f"{seeded}\n") as client:  # a trailing newline is dropped
+        me = await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert "Ada Lovelace" in str(me.content)
+    async with serving(accented) as client:
+        with pytest.raises(ToolError) as caught:
+            await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert str(caught.value) == line.removeprefix("multichat: error: ")
+
+
+# Async tests stay above: the module-scoped Chromium page below keeps an event loop running.
 def test_a_device_code_entered_on_the_page_in_chromium(ws: Path, sandbox: SandboxServer, page):
     set_provider_keys(
         ws,
