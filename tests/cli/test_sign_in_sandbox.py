@@ -377,3 +377,22 @@ def test_token_and_credentials_files_that_are_not_utf8_are_one_line(ws: Path):
     assert signing_in.stderr.splitlines() == [
         f"multichat: error: {credentials} is not a readable JSON file"
     ]
+
+
+def test_a_token_dir_that_is_a_file_is_one_line(ws: Path, tmp_path: Path):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    not_a_folder = tmp_path / "tokens"
+    not_a_folder.write_text("hi\n")
+    answer = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--with-token"],
+        cwd=ws, input=SANDBOX_PERSONAL_TOKENS["ada"], capture_output=True, text=True,
+        timeout=BOUND, env=clean_env(MULTICHAT_TOKEN_DIR=str(not_a_folder)), check=False,
+    )  # fmt: skip
+    assert answer.returncode == 2, answer
+    assert answer.stderr.splitlines() == [
+        f"multichat: error: MULTICHAT_TOKEN_DIR is {not_a_folder}, which is not a folder: point "
+        "it at a folder (it is created if missing), or unset it to keep each token at its "
+        "token_path"
+    ]
+    assert not_a_folder.read_text() == "hi\n"
+    assert not token_file(ws).exists()
