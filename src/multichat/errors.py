@@ -12,7 +12,8 @@
     │   ├── WorkspaceNotEmpty           `init` into a folder that has files
     │   ├── DuplicateTool               two tools of one provider share a name
     │   ├── UnprotectedHttp             HTTP on a non-loopback address with no protection
-    │   └── InvalidHttpToken            (also ValueError) an unusable HTTP bearer token
+    │   ├── InvalidHttpToken            (also ValueError) an unusable HTTP bearer token
+    │   └── UnsendableToken             (also ValueError) a platform token no header can carry
     ├── NotAuthenticated                a provider has no usable token yet
     ├── TokenAccessDenied               a provider's code asked for another provider's token
     ├── ProviderLoadError               a provider failed to import or breaks the contract
@@ -90,6 +91,13 @@ class UnprotectedHttp(UserError):
 
 class InvalidHttpToken(UserError, ValueError):
     """The HTTP bearer token is empty, short, or not sendable in a header (never shown)."""
+
+
+class UnsendableToken(UserError, ValueError):
+    """A platform token holds a character an HTTP header cannot carry (a pasted curly quote).
+
+    The message names the character and its position, never the token.
+    """
 
 
 #: What ``multichat auth NAME`` does in the sign-in modes other than OAuth's browser page.

@@ -207,6 +207,54 @@ async def test_a_revoked_token_is_one_line_naming_the_fix(ws: Path, sandbox: San
     assert "revoked" in message
 
 
+async def test_a_token_no_header_can_carry_is_refused_in_one_line(ws: Path):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    seeded = SANDBOX_PERSONAL_TOKENS["ada"]
+
+    quoted = auth(ws, "--with-token", stdin=f"\u201c{seeded}\u201d\n")
+    assert quoted.returncode == 2, quoted
+    assert quoted.stderr.splitlines() == [
+        "multichat: error: chat: the token from stdin has '\u201c' (U+201C LEFT DOUBLE QUOTATION "
+        "MARK) at position 1, which an HTTP header cannot carry: give the token alone, without "
+        "quotes or spaces"
+    ]
+    assert not token_file(ws).exists()
+
+    accented = seeded.replace("e", "\u00e9", 1)
+    env = clean_env(MULTICHAT_CHAT_TOKEN=accented)
+    status = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--status"],
+        cwd=ws, capture_output=True, text=True, timeout=BOUND, env=env, check=False,
+    )  # fmt: skip
+    assert status.returncode == 2, status
+    line = status.stderr.strip()
+    assert "\n" not in line
+    assert "MULTICHAT_CHAT_TOKEN has '\u00e9' (U+00E9 LATIN SMALL LETTER E WITH ACUTE)" in line
+    assert accented not in line
+
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+    from fastmcp.exceptions import ToolError
+
+    def serving(token: str) -> Client[StdioTransport]:
+        transport = StdioTransport(
+            command=MULTICHAT,
+            args=["run"],
+            cwd=str(ws),
+            env=clean_env(MULTICHAT_CHAT_TOKEN=token),
+        )
+        return Client(transport, timeout=BOUND)
+
+    async with serving(f"{seeded}\n") as client:  # a trailing newline is dropped
+        me = await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert "Ada Lovelace" in str(me.content)
+    async with serving(accented) as client:
+        with pytest.raises(ToolError) as caught:
+            await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert str(caught.value) == line.removeprefix("multichat: error: ")
+
+
+# Async tests stay above: the module-scoped Chromium page below keeps an event loop running.
 def test_a_device_code_entered_on_the_page_in_chromium(ws: Path, sandbox: SandboxServer, page):
     # The preset's own oauth block: it names the device authorization endpoint.
     set_provider_keys(ws, PROVIDER, auth={"mode": "device", "whoami": "me"})
@@ -242,3 +290,104 @@ def test_a_device_code_entered_on_the_page_in_chromium(ws: Path, sandbox: Sandbo
     assert process.returncode == 0, "".join(err.seen)
     assert "signed in to chat as Ada Lovelace" in out.join(10)
     assert json.loads(token_file(ws).read_text())["mode"] == "device"
+
+
+def password_grant(url: str, user: str = "ada") -> dict[str, Any]:
+    """Tokens for ``user`` from the sandbox's OAuth password grant, as a token file holds them."""
+    form = {
+        "grant_type": "password",
+        "username": user,
+        "password": SANDBOX_PASSWORDS[user],
+        "client_id": SANDBOX_CLIENT_ID,
+        "scope": "chat:read chat:write users:read",
+    }
+    answer = httpx2.post(f"{url}/oauth/token", data=form, timeout=BOUND)
+    assert answer.status_code == 200, answer.text
+    return {**answer.json(), "mode": "oauth"}
+
+
+def test_logout_with_the_platform_down_keeps_the_token(workspace: Path, tmp_path: Path):
+    """Unreachable revocation: the token stays live there, so the file stays here (exit 1)."""
+    port = free_port()
+    platform = SandboxServer(tmp_path / "sandbox.db", port=port)
+    add_provider(
+        PROVIDER,
+        config_path=workspace / "provider-config.yaml",
+        preset="sandbox",
+        data={"platform_url": f"http://127.0.0.1:{port}", "port": free_port()},
+    )
+    with platform:
+        token = password_grant(platform.url)
+    token_file(workspace).write_text(json.dumps(token))
+    before = token_file(workspace).read_bytes()
+
+    down = auth(workspace, "--logout")
+
+    assert down.returncode == 1, down
+    assert down.stdout == ""
+    assert down.stderr.count("\n") == 1, down.stderr
+    assert "could not reach the revocation endpoint" in down.stderr
+    assert f"kept {token_file(workspace)}" in down.stderr
+    assert "delete that file by hand" in down.stderr
+    assert token["access_token"] not in down.stderr
+    assert token_file(workspace).read_bytes() == before
+
+    with SandboxServer(tmp_path / "sandbox.db", port=port) as platform:
+        up = auth(workspace, "--logout")
+        assert up.returncode == 0, up.stderr
+        assert "revoked the access token" in up.stdout
+        assert not token_file(workspace).exists()
+        me = httpx2.get(
+            f"{platform.api_url}/me",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+            timeout=BOUND,
+        )
+        assert me.status_code == 401
+
+
+def test_token_and_credentials_files_that_are_not_utf8_are_one_line(ws: Path):
+    token_file(ws).write_bytes(b"\xff\xfe{}")
+    for args in (("--status",), ("--logout",)):
+        answer = auth(ws, *args)
+        assert answer.returncode == 1, answer
+        assert "Traceback" not in answer.stderr
+        assert f"token file {token_file(ws)} is not valid JSON" in answer.stdout + answer.stderr
+        assert token_file(ws).read_bytes() == b"\xff\xfe{}"
+    doctor = subprocess.run(
+        [MULTICHAT, "doctor"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env=clean_env(),
+    )
+    assert "Traceback" not in doctor.stderr
+    assert "is not valid JSON" in doctor.stdout + doctor.stderr
+
+    token_file(ws).unlink()
+    credentials = ws / "src" / "providers" / PROVIDER / "credentials.json"
+    credentials.write_bytes(b"\xff\xfe{}")
+    signing_in = auth(ws, "--no-browser", "--timeout", "3")
+    assert signing_in.returncode == 2, signing_in
+    assert signing_in.stderr.splitlines() == [
+        f"multichat: error: {credentials} is not a readable JSON file"
+    ]
+
+
+def test_a_token_dir_that_is_a_file_is_one_line(ws: Path, tmp_path: Path):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    not_a_folder = tmp_path / "tokens"
+    not_a_folder.write_text("hi\n")
+    answer = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--with-token"],
+        cwd=ws, input=SANDBOX_PERSONAL_TOKENS["ada"], capture_output=True, text=True,
+        timeout=BOUND, env=clean_env(MULTICHAT_TOKEN_DIR=str(not_a_folder)), check=False,
+    )  # fmt: skip
+    assert answer.returncode == 2, answer
+    assert answer.stderr.splitlines() == [
+        f"multichat: error: MULTICHAT_TOKEN_DIR is {not_a_folder}, which is not a folder: point "
+        "it at a folder (it is created if missing), or unset it to keep each token at its "
+        "token_path"
+    ]
+    assert not_a_folder.read_text() == "hi\n"
+    assert not token_file(ws).exists()

@@ -196,7 +196,9 @@ def _status(workspace: Any, name: str, as_json: bool) -> None:
     from multichat.runtime.local_signin import who_am_i
     from multichat.runtime.sign_in import user_summary
 
-    report = provider_auth(name).status()
+    auth = provider_auth(name)
+    auth.environment_credentials()  # an unsendable MULTICHAT_<NAME>_TOKEN is one line, exit 2
+    report = auth.status()
     report["mode"] = workspace.provider(name).auth.mode
     if report["authenticated"]:
         profile = who_am_i(workspace, name)

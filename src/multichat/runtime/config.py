@@ -42,6 +42,26 @@ from multichat.runtime.config_cache import remember, remembered
 from multichat.yaml_documents import line_of, read_yaml_document, to_plain
 
 TOKEN_DIR_ENV = "MULTICHAT_TOKEN_DIR"  # noqa: S105 - a variable's name
+
+
+def token_dir() -> Path | None:
+    """The folder ``MULTICHAT_TOKEN_DIR`` names (it may not exist yet), or ``None`` when unset.
+
+    Raises:
+        ConfigError: it names something that is not a folder (a file).
+    """
+    value = os.environ.get(TOKEN_DIR_ENV)
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(
+            f"{TOKEN_DIR_ENV} is {folder}, which is not a folder: point it at a folder "
+            "(it is created if missing), or unset it to keep each token at its token_path"
+        )
+    return folder
+
+
 #: A Redis URL that puts every token in Redis instead of files (wins over ``server.token_store``).
 REDIS_URL_ENV = "MULTICHAT_REDIS_URL"
 
@@ -370,10 +390,10 @@ class WorkspaceConfig:
         ``MULTICHAT_TOKEN_DIR`` puts every token in one folder instead (``NAME.json``): a
         container keeps them on a volume, apart from the code.
         """
-        folder = os.environ.get(TOKEN_DIR_ENV)
-        if folder:
+        folder = token_dir()
+        if folder is not None:
             self.provider(name)
-            return Path(folder).expanduser() / f"{name}.json"
+            return folder / f"{name}.json"
         configured = self.provider(name).token_path
         return self.resolve(configured) if configured else self.provider_dir(name) / TOKEN_FILENAME
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 import time
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from multichat.errors import UnsendableToken
 
 #: Seconds before ``expires_at`` at which a token already counts as expired.
 EXPIRY_SKEW_SECONDS = 60.0
 #: Checked with isinstance; a tuple is cheaper than building ``int | float`` each time.
 _NUMBER = (int, float)
+
+#: What an ``Authorization`` header can carry of a token: visible ASCII, no space.
+_SENDABLE = re.compile(r"[\x21-\x7e]*")
 
 _SECRET_KEYS = frozenset({"access_token", "refresh_token", "id_token", "client_secret"})
 
@@ -107,3 +114,23 @@ class Credentials(Mapping[str, Any]):
     def to_dict(self) -> dict[str, Any]:
         """A plain copy for storage."""
         return dict(self._data)
+
+
+def sendable_token(token: str, provider: str, source: str) -> str:
+    """Return ``token`` if a header can carry it; ``source`` names where it came from.
+
+    Raises:
+        UnsendableToken: naming the first bad character and its position, never the token.
+    """
+    if _SENDABLE.fullmatch(token):
+        return token
+    position, char = next((n, c) for n, c in enumerate(token, 1) if not _SENDABLE.fullmatch(c))
+    code = f"U+{ord(char):04X}"
+    name = unicodedata.name(char, "a control character")
+    shown = (
+        f"{char!r} ({code} {name})" if char.isprintable() and char != " " else f"{code} ({name})"
+    )
+    raise UnsendableToken(
+        f"{provider}: the token from {source} has {shown} at position {position}, which an "
+        "HTTP header cannot carry: give the token alone, without quotes or spaces"
+    )

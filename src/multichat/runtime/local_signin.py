@@ -19,7 +19,7 @@ from multichat.contract import package_name
 from multichat.errors import MultichatError, ProviderLoadError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import activate_workspace
-from multichat.runtime.oauth import OAuthFailed, resolve_settings, revoke
+from multichat.runtime.oauth import OAuthFailed, RevocationNotDone, resolve_settings, revoke
 from multichat.runtime.token_access import provider_auth
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStore
 
@@ -127,7 +127,15 @@ def _wait_for_token(store: TokenStore, before: object, timeout: float) -> bool:
 
 
 def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
-    """Revoke the stored tokens where the platform allows, then delete the token file."""
+    """Revoke the stored tokens where the platform allows, then delete the token file.
+
+    A platform that refuses the revocation (an unknown or expired token) has nothing live to
+    revoke, so the file goes anyway; one that cannot be reached may still honour the token, so
+    the file stays and :class:`RevocationNotDone` says how to retry or forget it by hand.
+
+    Raises:
+        RevocationNotDone: the revocation endpoint could not be reached; nothing was deleted.
+    """
     auth = provider_auth(provider)
     store = auth.store()
     data = store.load()
@@ -142,8 +150,17 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
                 try:
                     revoke(oauth, str(data[key]), key)
                     notes.append(f"{provider}: revoked the {key.replace('_', ' ')}")
+                except RevocationNotDone as exc:
+                    raise RevocationNotDone(
+                        provider,
+                        f"{exc.reason}, so the token may still be valid there; kept "
+                        f"{store.location}: run `multichat auth {provider} --logout` again once "
+                        "the platform is reachable, or delete that file by hand to forget the "
+                        "token here without revoking it",
+                    ) from None
                 except OAuthFailed as exc:
-                    notes.append(f"{provider}: warning: {exc}; deleting the local token anyway")
+                    reason = str(exc).removeprefix(f"{provider}: ")
+                    notes.append(f"{provider}: warning: {reason}; deleting the local token anyway")
     with store.lock():
         store.delete()
     auth.forget()

@@ -41,6 +41,18 @@ class OAuthFailed(MultichatError):
     """The platform refused or could not be reached; the message says which and what to do."""
 
 
+class RevocationNotDone(OAuthFailed):
+    """The revocation endpoint could not be reached or failed: the token is still live there.
+
+    ``reason`` is the message without the provider's name, for callers that compose their own.
+    """
+
+    def __init__(self, provider: str, reason: str) -> None:
+        """Keep the reason apart from the provider's name."""
+        self.reason = reason
+        super().__init__(f"{provider}: {reason}")
+
+
 class InvalidState(MultichatError):
     """A callback whose ``state`` is missing, unknown, reused or expired (a forged request)."""
 
@@ -95,7 +107,7 @@ def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCre
     if not client_id and path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
             raise ConfigError(f"{path} is not a readable JSON file") from None
         if isinstance(data, dict):
             section = data.get("installed") or data.get("web") or data
@@ -364,14 +376,27 @@ def _user_token(settings: OAuthSettingsResolved, token: Any) -> Any:
 
 
 def revoke(settings: OAuthSettingsResolved, token: str, hint: str) -> None:
-    """Revoke ``token`` at the platform's revocation endpoint (RFC 7009)."""
+    """Revoke ``token`` at the platform's revocation endpoint (RFC 7009).
+
+    Raises:
+        RevocationNotDone: the endpoint could not be reached or answered 5xx (RFC 7009 2.2.1:
+            the client must then assume the token still exists).
+        OAuthFailed: the endpoint answered 4xx: it refused (an invalid token gets a 200).
+    """
     if not settings.revoke_url:
         return
     with OAuth2Client(**_client_options(settings)) as client:
         try:
             response = client.revoke_token(settings.revoke_url, token=token, token_type_hint=hint)  # type: ignore[no-untyped-call]
         except httpx2.HTTPError as exc:
-            raise _oauth_failure(settings.provider, exc, "revoke the token") from None
+            raise RevocationNotDone(
+                settings.provider,
+                f"could not reach the revocation endpoint ({type(exc).__name__})",
+            ) from None
+    if response.status_code >= 500:
+        raise RevocationNotDone(
+            settings.provider, f"the revocation endpoint answered HTTP {response.status_code}"
+        )
     if response.status_code >= 400:
         raise OAuthFailed(
             f"{settings.provider}: the revocation endpoint answered HTTP {response.status_code}"

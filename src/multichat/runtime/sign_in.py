@@ -25,6 +25,7 @@ import anyio
 from multichat.contract import package_name
 from multichat.errors import MultichatError, ProviderLoadError, UserError
 from multichat.runtime.config import SignInMode, WorkspaceConfig
+from multichat.runtime.credentials import sendable_token
 from multichat.runtime.identity import who_is
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.oauth import checked_token
@@ -87,11 +88,13 @@ def sign_in_with_token(
 
     Raises:
         UserError: the token is empty, or has no user part where HTTP Basic needs one.
+        UnsendableToken: it holds a character no header can carry (a pasted curly quote).
     """
     settings = config.provider(provider)
     text = token.strip()
     if not text:
         raise UserError(f"{provider}: no token was given (stdin was empty)")
+    sendable_token(text, provider, "stdin" if username is None else "the zuliprc")
     credentials: dict[str, Any] = {"access_token": text, "token_type": "Bearer"}
     if settings.auth.scheme == "basic":
         if username is None:

@@ -37,9 +37,9 @@ from typing import Any
 import anyio.to_thread
 
 from multichat.contract import env_name, provider_of_module
-from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied
+from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied, UnsendableToken
 from multichat.runtime.config import load_config
-from multichat.runtime.credentials import Credentials
+from multichat.runtime.credentials import Credentials, sendable_token
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStore, TokenStoreError
 from multichat.runtime.users import (
     UserIdentity,
@@ -201,11 +201,17 @@ class ProviderAuth:
         """``MULTICHAT_<NAME>_TOKEN``, which serves without any file (CI, containers).
 
         With the ``basic`` scheme the value is ``user:secret`` (Zulip's ``email:API key``).
-        It is one account's token, so it never serves a call made for a person.
+        It is one account's token, so it never serves a call made for a person. Whitespace
+        around it (a newline from ``$(cat file)``-less pasting) is dropped.
+
+        Raises:
+            UnsendableToken: the value holds a character no header can carry.
         """
-        value = os.environ.get(env_name(self.provider, "TOKEN"))
+        variable = env_name(self.provider, "TOKEN")
+        value = os.environ.get(variable, "").strip()
         if not value or current_user.get() is not None:
             return None
+        sendable_token(value, self.provider, variable)
         data: dict[str, Any] = {"access_token": value, "mode": "token", "source": "environment"}
         if load_config().provider(self.provider).auth.scheme == "basic":
             username, _, secret = value.partition(":")
@@ -334,7 +340,14 @@ class ProviderAuth:
             "age_seconds": None,
             "source": "file" if path is not None else "redis",
         }
-        if self.environment_credentials() is not None:
+        try:
+            from_environment = self.environment_credentials()
+        except UnsendableToken as exc:
+            report.update(
+                error=str(exc), source=f"environment ({env_name(self.provider, 'TOKEN')})"
+            )
+            return report
+        if from_environment is not None:
             report.update(
                 authenticated=True, source=f"environment ({env_name(self.provider, 'TOKEN')})"
             )

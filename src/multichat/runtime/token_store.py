@@ -54,10 +54,11 @@ def decode_token(raw: str | bytes, described: str) -> dict[str, Any]:
     """A stored token's JSON as a dict; ``described`` names where it is stored (never its text).
 
     Raises:
-        TokenStoreError: not JSON, or JSON that is not an object.
+        TokenStoreError: not UTF-8, not JSON, or JSON that is not an object.
     """
     try:
-        data = json.loads(raw)
+        # Bytes are UTF-8 only: json.loads would also guess UTF-16 and UTF-32 from them.
+        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise TokenStoreError(
             f"{described} is not valid JSON; delete it and authenticate again"
@@ -87,12 +88,12 @@ class JsonFileTokenStore:
     def load(self) -> dict[str, Any] | None:
         """Read the token file; ``None`` when it does not exist."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise TokenStoreError(f"cannot read token file {self.path}: {exc.strerror}") from None
-        return decode_token(text, f"token file {self.path}")
+        return decode_token(raw, f"token file {self.path}")
 
     def save(self, token: dict[str, Any]) -> None:
         """Write ``token`` atomically with mode 0600.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from multichat.contract import STATE_DIR, TOKEN_FILENAME, validate_provider_name
 from multichat.errors import NotAuthenticated, TokenAccessDenied
-from multichat.runtime.config import TOKEN_DIR_ENV
+from multichat.runtime.config import token_dir
 
 #: Where each person's tokens live, under the workspace folder.
 USERS_DIR = STATE_DIR / "users"
@@ -106,8 +105,8 @@ def user_token_path(root: Path, user: UserIdentity, provider: str) -> Path:
     With ``MULTICHAT_TOKEN_DIR`` set (tokens on a volume), ``$MULTICHAT_TOKEN_DIR/users/...``.
     """
     validate_provider_name(provider)
-    folder = os.environ.get(TOKEN_DIR_ENV)
-    base = Path(folder).expanduser() / USERS_DIR.name if folder else root / USERS_DIR
+    folder = token_dir()
+    base = folder / USERS_DIR.name if folder is not None else root / USERS_DIR
     return base / user.key / provider / TOKEN_FILENAME
 
 
