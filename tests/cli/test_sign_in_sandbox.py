@@ -23,6 +23,7 @@ from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.token_access import reset_provider_auth
 from multichat.sandbox import (
+    SANDBOX_CLIENT_ID,
     SANDBOX_PASSWORDS,
     SANDBOX_PERSONAL_TOKENS,
     SandboxServer,
