@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import queue
 import shutil
@@ -276,6 +277,24 @@ class LinePump:
         """Wait (at most ``timeout`` s) for EOF; everything read, as one string."""
         self._thread.join(timeout)
         return "".join(self.seen)
+
+
+#: An MCP ``initialize`` request as one stdio line: what a client sends first.
+INITIALIZE_LINE = (
+    json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 0,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "test", "version": "1"},
+            },
+        }
+    )
+    + "\n"
+)
 
 
 #: The bearer token tests start ``multichat run --transport http`` with.

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx2
 from helpers import (
     HTTP_TOKEN,
+    INITIALIZE_LINE,
     MULTICHAT,
     clean_env,
     free_port,
@@ -75,7 +76,6 @@ def test_reload_restarts_the_server_when_a_provider_changes(
 def test_json_says_each_start_up_event_as_one_json_line(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
-    import json
 
     add_provider("alpha")
     add_provider("broken")
@@ -146,17 +146,7 @@ def test_reload_over_stdio_ends_when_the_client_closes_stdin(
     try:
         assert process.stdin is not None
         assert process.stdout is not None
-        initialize = {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "test", "version": "1"},
-            },
-        }
-        process.stdin.write(json.dumps(initialize) + "\n")
+        process.stdin.write(INITIALIZE_LINE)
         process.stdin.flush()
         assert '"result"' in process.stdout.readline()
         process.stdin.close()  # how an MCP client ends a stdio session
@@ -181,7 +171,6 @@ def info() -> str:
 
 def start_up_events(workspace: Path) -> list[dict]:
     """The JSON events ``run --json`` says on stderr up to ``serving``; then it is stopped."""
-    import json
 
     with serving_http(workspace, "--json", "--port", "0") as (process, errors):
         wait_for_line(errors, '"event": "serving"', time.monotonic() + DEADLINE)

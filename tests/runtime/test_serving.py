@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import subprocess
 from pathlib import Path
@@ -10,23 +9,7 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
-from helpers import MULTICHAT, clean_env, stop_process
-
-INITIALIZE = (
-    json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "test", "version": "1"},
-            },
-        }
-    ).encode()
-    + b"\n"
-)
+from helpers import INITIALIZE_LINE, MULTICHAT, clean_env, stop_process
 
 GC_STATE = '''\
 """Reports the garbage collector's state in the serving process."""
@@ -103,7 +86,7 @@ def test_ctrl_c_stops_a_stdio_server_whose_client_keeps_stdin_open(
     try:
         assert process.stdin is not None
         assert process.stdout is not None
-        process.stdin.write(INITIALIZE)
+        process.stdin.write(INITIALIZE_LINE.encode())
         process.stdin.flush()
         assert b'"result"' in process.stdout.readline()  # serving, stdin still open
         process.send_signal(signal.SIGINT)
