@@ -19,6 +19,7 @@ from helpers import (
     free_port,
     install_mock_server,
 )
+from hypothesis import HealthCheck, settings
 
 from multichat.runtime import config as runtime_config
 from multichat.sandbox import SandboxServer
@@ -32,6 +33,11 @@ pytest_plugins = ["support.oidc_provider", "support.redis_server"]
 
 
 #: Put on PYTHONPATH, this turns the root logger to DEBUG in a subprocess before multichat runs.
+# Tests never assert wall-clock times (speed is measured in bench/): Hypothesis's too_slow
+# health check is one, and it failed a property test once on a loaded 2-CPU machine.
+settings.register_profile("multichat", suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("multichat")
+
 DEBUG_SITECUSTOMIZE = """
 import logging, sys
 logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, force=True)
