@@ -7,21 +7,16 @@ import importlib
 import inspect
 import os
 import stat
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, env_name, package_name
-from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
+from multichat.errors import SIGN_IN_HINTS, ConfigError
 from multichat.runtime.config import WorkspaceConfig
-from multichat.runtime.loader import activate_workspace, load_provider, load_providers
+from multichat.runtime.loader import LoadReport, activate_workspace, load_providers
 from multichat.runtime.oauth import load_client_credentials
-from multichat.runtime.served_names import (
-    NameCollision,
-    name_collisions,
-    unknown_enabled_tools,
-)
+from multichat.runtime.served_names import leave_out_collisions, unknown_enabled_tools
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 from multichat.runtime.tool_budget import tool_budget
 
@@ -47,9 +42,10 @@ def check_workspace(config: WorkspaceConfig) -> list[Finding]:
     """Check every configured provider; one finding per problem, or one ``ok`` line."""
     activate_workspace(config)
     findings = _versions(config) + _unknown_keys(config, None)
-    collisions = name_collisions(load_providers(config).providers)
+    report = load_providers(config)
+    leave_out_collisions(report)  # as run serves them: the dropped tools are not counted
     for name in sorted(config.providers):
-        findings.extend(check_provider(config, name, collisions))
+        findings.extend(check_provider(config, name, report))
     return findings
 
 
@@ -131,13 +127,11 @@ def _unknown_keys(config: WorkspaceConfig, provider: str | None) -> list[Finding
     ]
 
 
-def check_provider(
-    config: WorkspaceConfig, name: str, collisions: Sequence[NameCollision] = ()
-) -> list[Finding]:
-    """All findings for one provider.
+def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> list[Finding]:
+    """All findings for one provider, loaded (or failed) in ``report``, the workspace's.
 
-    ``collisions`` are the workspace's: each tool of this provider that another provider's
-    tool is served as instead is an error, and not counted as served.
+    Each tool of this provider that another provider's tool is served as instead is an
+    error, and not counted as served.
     """
     folder = config.provider_dir(name)
     if not folder.is_dir():
@@ -162,13 +156,12 @@ def check_provider(
     findings += _description_keyword(name, folder / "mcp_instance.py")
     served = ""
     if not findings:
-        try:
-            loaded = load_provider(config, name)
-        except ProviderLoadError as exc:
-            findings.append(Finding(name, "error", exc.reason))
+        loaded = report.providers.get(name)
+        if loaded is None:
+            reasons = [failure.reason for failure in report.failures if failure.name == name]
+            findings += [Finding(name, "error", reason) for reason in reasons]
         else:
-            lost = [collision for collision in collisions if collision.dropped == name]
-            loaded.shadowed = frozenset(collision.dropped_tool for collision in lost)
+            lost = [collision for collision in report.collisions if collision.dropped == name]
             findings += [
                 Finding(name, "error", collision.problem, collision.fix) for collision in lost
             ]
