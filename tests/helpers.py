@@ -279,6 +279,21 @@ class LinePump:
         return "".join(self.seen)
 
 
+#: A tool module for a provider ``chat_provider``: its ``info`` is served as
+#: ``chat_provider_info``, the name provider ``chat``'s ``provider_info`` is served as too.
+CHAT_PROVIDER_INFO = '''\
+"""Served as chat_provider_info, as chat's provider_info is."""
+
+from ..mcp_instance import tool
+
+
+@tool(read_only=True)
+def info() -> str:
+    """Say which provider answers."""
+    return "I am chat_provider.info"
+'''
+
+
 #: An MCP ``initialize`` request as one stdio line: what a client sends first.
 INITIALIZE_LINE = (
     json.dumps(

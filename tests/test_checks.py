@@ -5,20 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers import CHAT_PROVIDER_INFO
+
 from multichat.checks import check_workspace
 from multichat.runtime.config import load_config
-
-CHAT_PROVIDER_INFO = '''\
-"""Served as chat_provider_info, as chat's provider_info is."""
-
-from ..mcp_instance import tool
-
-
-@tool(read_only=True)
-def info() -> str:
-    """Say which provider answers."""
-    return "I am chat_provider.info"
-'''
 
 
 def findings_of(workspace: Path, provider: str, level: str) -> list[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx2
 from helpers import (
+    CHAT_PROVIDER_INFO,
     HTTP_TOKEN,
     INITIALIZE_LINE,
     MULTICHAT,
@@ -154,19 +155,6 @@ def test_reload_over_stdio_ends_when_the_client_closes_stdin(
     finally:
         stop_process(process)
     assert code == 0
-
-
-CHAT_PROVIDER_INFO = '''\
-"""Served as chat_provider_info, as chat's provider_info is."""
-
-from ..mcp_instance import tool
-
-
-@tool(read_only=True)
-def info() -> str:
-    """Say which provider answers."""
-    return "I am chat_provider.info"
-'''
 
 
 def start_up_events(workspace: Path) -> list[dict]:

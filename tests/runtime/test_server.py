@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from helpers import set_provider_keys
+from helpers import CHAT_PROVIDER_INFO, set_provider_keys
 
 from multichat.runtime.config import load_config
 from multichat.runtime.server import INSTRUCTIONS, build_server
@@ -294,19 +294,6 @@ def test_providers_load_with_the_collector_paused_and_it_runs_again_after(worksp
     assert report.failures == []
     assert sys.modules["src.providers.alpha.tools.gc_probe"].COLLECTING is False
     assert gc.isenabled()
-
-
-CHAT_PROVIDER_INFO = '''\
-"""A tool served as chat_provider_info, the name chat's provider_info is served as too."""
-
-from ..mcp_instance import tool
-
-
-@tool(read_only=True)
-def info() -> str:
-    """Say which provider answers."""
-    return "I am chat_provider.info"
-'''
 
 
 @pytest.fixture
