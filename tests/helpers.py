@@ -152,6 +152,45 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: A provider's password hooks, written by hand into its api/auth.py: what a platform whose
+#: password login is its own (Matrix) supplies. Here they speak OAuth's password grant.
+PASSWORD_HOOKS = '''
+
+import httpx2 as _httpx2
+
+_TOKEN_URL = get_provider_config_value(PROVIDER_NAME, "oauth")["token_url"]
+REFRESHES: list[str] = []
+
+
+def exchange_password(username: str, password: str) -> dict[str, Any]:
+    """The sandbox's OAuth password grant."""
+    form = {"grant_type": "password", "username": username, "password": password,
+            "client_id": "multichat-sandbox"}
+    return dict(_httpx2.post(_TOKEN_URL, data=form, timeout=10).json())
+
+
+async def refresh_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """The refresh grant, counted."""
+    REFRESHES.append("x")
+    form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"],
+            "client_id": "multichat-sandbox"}
+    async with _httpx2.AsyncClient() as http:
+        return dict((await http.post(_TOKEN_URL, data=form)).json())
+'''
+
+
+def add_password_hooks(workspace: Path, provider: str) -> None:
+    """Append :data:`PASSWORD_HOOKS` to a sandbox provider's ``api/auth.py``."""
+    auth_module = workspace / "src" / "providers" / provider / "api" / "auth.py"
+    auth_module.write_text(
+        auth_module.read_text().replace(
+            "from multichat.runtime import Credentials, provider_auth",
+            "from multichat.runtime import Credentials, get_provider_config_value, provider_auth",
+        )
+        + PASSWORD_HOOKS
+    )
+
+
 def generated_workspace(folder: Path, name: str, preset: str, data: dict[str, Any]) -> Path:
     """A fresh workspace in ``folder`` with provider ``name`` generated from ``preset``."""
     from multichat.generator.provider import add_provider

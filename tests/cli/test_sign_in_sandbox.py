@@ -16,7 +16,14 @@ from typing import Any
 
 import httpx2
 import pytest
-from helpers import MULTICHAT, LinePump, clean_env, free_port, set_provider_keys
+from helpers import (
+    MULTICHAT,
+    LinePump,
+    add_password_hooks,
+    clean_env,
+    free_port,
+    set_provider_keys,
+)
 
 from multichat.generator.provider import add_provider
 from multichat.runtime import load_config, provider_auth
@@ -31,31 +38,6 @@ from multichat.sandbox import (
 
 PROVIDER = "chat"
 BOUND = 60.0
-#: A provider's password hooks, written by hand into its api/auth.py: what a platform whose
-#: password login is its own (Matrix) supplies. Here they speak OAuth's password grant.
-PASSWORD_HOOKS = '''
-
-import httpx2 as _httpx2
-
-_TOKEN_URL = get_provider_config_value(PROVIDER_NAME, "oauth")["token_url"]
-REFRESHES: list[str] = []
-
-
-def exchange_password(username: str, password: str) -> dict[str, Any]:
-    """The sandbox's OAuth password grant."""
-    form = {"grant_type": "password", "username": username, "password": password,
-            "client_id": "multichat-sandbox"}
-    return dict(_httpx2.post(_TOKEN_URL, data=form, timeout=10).json())
-
-
-async def refresh_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
-    """The refresh grant, counted."""
-    REFRESHES.append("x")
-    form = {"grant_type": "refresh_token", "refresh_token": credentials["refresh_token"],
-            "client_id": "multichat-sandbox"}
-    async with _httpx2.AsyncClient() as http:
-        return dict((await http.post(_TOKEN_URL, data=form)).json())
-'''
 
 
 @pytest.fixture(scope="module")
@@ -106,14 +88,7 @@ def test_a_personal_access_token(ws: Path):
 
 
 def test_a_password_through_the_providers_hook_then_refreshed_once(ws: Path):
-    auth_module = ws / "src" / "providers" / PROVIDER / "api" / "auth.py"
-    auth_module.write_text(
-        auth_module.read_text().replace(
-            "from multichat.runtime import Credentials, provider_auth",
-            "from multichat.runtime import Credentials, get_provider_config_value, provider_auth",
-        )
-        + PASSWORD_HOOKS
-    )
+    add_password_hooks(ws, PROVIDER)
     set_provider_keys(ws, PROVIDER, auth={"mode": "password", "whoami": "me"})
 
     refused = auth(ws, "--username", "ada", "--password-stdin", stdin="not-her-password\n")
@@ -164,14 +139,7 @@ def test_no_reference_to_the_password_is_kept(ws: Path, sandbox: SandboxServer):
     """
     from multichat.runtime.sign_in import sign_in_with_password
 
-    auth_module = ws / "src" / "providers" / PROVIDER / "api" / "auth.py"
-    auth_module.write_text(
-        auth_module.read_text().replace(
-            "from multichat.runtime import Credentials, provider_auth",
-            "from multichat.runtime import Credentials, get_provider_config_value, provider_auth",
-        )
-        + PASSWORD_HOOKS
-    )
+    add_password_hooks(ws, PROVIDER)
     set_provider_keys(ws, PROVIDER, auth={"mode": "password", "whoami": "me"})
     config = load_config(ws / "provider-config.yaml")
     password = "".join(list(SANDBOX_PASSWORDS["ada"]))  # a string object of this test's own

@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -23,58 +21,21 @@ import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
-from fastmcp.server.auth.providers.jwt import JWTVerifier, RSAKeyPair
 from helpers import HtmlForm, free_port, generated_workspace, set_provider_keys
+from team_server import ALICE, BOB, CAROL, Team, link_pattern, serving_team
 
 from multichat.runtime import load_config, provider_auth
-from multichat.runtime.http_security import HttpProtection
-from multichat.runtime.loader import activate_workspace
 from multichat.runtime.local_signin import sign_out
-from multichat.runtime.multi_user import serve_people
-from multichat.runtime.server import build_server, protected_http_app
-from multichat.runtime.token_access import reset_provider_auth
 from multichat.runtime.users import (
-    UserIdentity,
     acting_as,
-    require_users,
-    set_sign_in_link,
     user_token_path,
 )
 from multichat.sandbox import SandboxServer, issue_tokens, register_client
 
 PROVIDER = "chat"
-ISSUER = "https://idp.example.test"
-AUDIENCE = "multichat-team"
 TEAM_CLIENT = "multichat-team"
 SCOPES = ["chat:read", "chat:write", "users:read"]
-ALICE = UserIdentity(ISSUER, "alice-sub", "alice")
-BOB = UserIdentity(ISSUER, "bob-sub", "bob")
-CAROL = UserIdentity(ISSUER, "carol-sub", "carol")
-LINK = re.compile(r"https?://\S+/signin/chat\?ticket=[\w\-%]+")
-
-
-@dataclass
-class Team:
-    """The running team server and what the tests need to talk to it."""
-
-    url: str
-    public_url: str
-    workspace: Path
-    keys: RSAKeyPair
-    secrets: list[str]
-
-    def bearer(self, user: UserIdentity) -> str:
-        token = self.keys.create_token(
-            subject=user.subject,
-            issuer=user.issuer,
-            audience=AUDIENCE,
-            additional_claims={"preferred_username": user.name},
-        )
-        self.secrets.append(token)
-        return token
-
-    def client(self, user: UserIdentity) -> Client[Any]:
-        return Client(f"{self.url}/mcp", auth=self.bearer(user), timeout=30)
+LINK = link_pattern(PROVIDER)
 
 
 @pytest.fixture(scope="module")
@@ -98,32 +59,12 @@ def team_workspace(sandbox: SandboxServer, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def team(team_workspace: Path, sandbox: SandboxServer) -> Iterator[Team]:
     """The workspace served to people over HTTP; Alice signed in as Ada, Bob as Grace."""
-    port = free_port()
-    config = load_config(team_workspace / "provider-config.yaml")
-    activate_workspace(config)
-    reset_provider_auth()
-    secrets: list[str] = []
-    for person, sandbox_user in ((ALICE, "U01"), (BOB, "U02")):
-        token = issue_tokens(sandbox.app.state.db, TEAM_CLIENT, sandbox_user, SCOPES)
-        secrets += [token["access_token"], token["refresh_token"]]
-        with acting_as(person):
-            provider_auth(PROVIDER).save_credentials(token)
-    keys = RSAKeyPair.generate()
-    public_url = f"http://127.0.0.1:{port}"
-    server, report = build_server(config)
-    assert report.failures == []
-    serve_people(server, config, public_url)
-    verifier = JWTVerifier(public_key=keys.public_key, issuer=ISSUER, audience=AUDIENCE)
-    app = protected_http_app(server, HttpProtection(host="127.0.0.1", auth=verifier), port)
-    try:
-        with SandboxServer(app=app, port=port) as running:
-            yield Team(running.url, public_url, team_workspace, keys, secrets)
-    finally:
-        require_users(False)
-        set_sign_in_link(None)
-        reset_provider_auth()
-        for person in (ALICE, BOB, CAROL):
-            user_token_path(team_workspace, person, PROVIDER).unlink(missing_ok=True)
+    tokens = {
+        person: issue_tokens(sandbox.app.state.db, TEAM_CLIENT, sandbox_user, SCOPES)
+        for person, sandbox_user in ((ALICE, "U01"), (BOB, "U02"))
+    }
+    with serving_team(team_workspace, PROVIDER, tokens) as team:
+        yield team
 
 
 async def whoami(client: Client[Any]) -> str:

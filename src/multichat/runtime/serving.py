@@ -140,7 +140,7 @@ def serve_workspace(
         signin = serve_people(server, workspace, public_url)
         events.notice(f"multichat: serving each person with their own tokens at {public_url}/mcp")
         for name in report.providers:
-            if signin.link_possible(name):
+            if signin.registers_callback(name):
                 events.notice(
                     f"multichat: {name}: register {signin.callback_url(name)} at the platform"
                 )

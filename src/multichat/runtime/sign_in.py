@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,10 +79,10 @@ async def accept(provider: str, credentials: Mapping[str, Any], mode: SignInMode
     return SignedIn(provider, token["user"], auth.token_path())
 
 
-def sign_in_with_token(
-    config: WorkspaceConfig, provider: str, token: str, username: str | None = None
-) -> SignedIn:
-    """Save a pasted token (or API key) once the platform accepts it.
+def token_credentials(
+    provider: str, scheme: str, token: str, username: str | None, source: str
+) -> dict[str, Any]:
+    """What a pasted token (or API key) is saved as, once checked it can be sent.
 
     With the ``basic`` scheme the user part comes from ``username`` or from ``user:secret``.
 
@@ -90,14 +90,13 @@ def sign_in_with_token(
         UserError: the token is empty, or has no user part where HTTP Basic needs one.
         UnsendableToken: it holds a character no header can carry (a pasted curly quote).
     """
-    settings = config.provider(provider)
     text = token.strip()
     if not text:
-        raise UserError(f"{provider}: no token was given (stdin was empty)")
-    sendable_token(text, provider, "stdin" if username is None else "the zuliprc")
+        raise UserError(f"{provider}: no token was given ({source} was empty)")
+    sendable_token(text, provider, source)
     credentials: dict[str, Any] = {"access_token": text, "token_type": "Bearer"}
-    if settings.auth.scheme == "basic":
-        if username is None:
+    if scheme == "basic":
+        if not username:
             username, separator, text = text.partition(":")
             if not separator or not username or not text:
                 raise UserError(
@@ -105,6 +104,21 @@ def sign_in_with_token(
                     "API key, as `email:key`)"
                 )
         credentials.update(access_token=text, username=username)
+    return credentials
+
+
+def sign_in_with_token(
+    config: WorkspaceConfig, provider: str, token: str, username: str | None = None
+) -> SignedIn:
+    """Save a pasted token (or API key) once the platform accepts it (:func:`token_credentials`).
+
+    Raises:
+        UserError: the token is empty, or has no user part where HTTP Basic needs one.
+        UnsendableToken: it holds a character no header can carry (a pasted curly quote).
+    """
+    scheme = config.provider(provider).auth.scheme
+    source = "stdin" if username is None else "the zuliprc"
+    credentials = token_credentials(provider, scheme, token, username, source)
     return anyio.run(accept, provider, credentials, "token")
 
 
@@ -146,14 +160,18 @@ def sign_in_with_password(
             "`exchange_password(username, password)`: see docs/provider-guide.md"
         )
 
-    async def exchange(hook: Callable[..., Awaitable[Any]], user: str, secret: str) -> SignedIn:
-        token = checked_token(provider, await call_hook(hook, user, secret))
-        return await accept(provider, token, "password")
-
     try:
-        return anyio.run(exchange, hook, username, password)
+        return anyio.run(exchange_password, provider, hook, username, password)
     finally:
         del password  # the only reference this module held
+
+
+async def exchange_password(
+    provider: str, hook: Callable[..., Any], username: str, password: str
+) -> SignedIn:
+    """Hand user and password to ``hook``, then check and save the tokens it answers."""
+    token = checked_token(provider, await call_hook(hook, username, password))
+    return await accept(provider, token, "password")
 
 
 def sign_in_with_device(

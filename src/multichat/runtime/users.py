@@ -62,6 +62,7 @@ class SignInRequired(NotAuthenticated):
     def __init__(self, provider: str, reason: str, link: str | None) -> None:
         """Name the link to open, or say who can set up sign-in when there is none."""
         self.provider = provider
+        self.reason = reason
         self.link = link
         if link is None:
             text = (
