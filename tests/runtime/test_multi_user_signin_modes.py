@@ -226,3 +226,13 @@ async def test_a_link_gives_a_few_tries_then_asks_for_a_new_one(team_in: Any):
     assert last.status_code == 400
     assert "Call the tool again for a new link" in last.text
     assert "<form" not in last.text
+
+
+async def test_a_mode_that_cannot_check_what_is_typed_gets_no_link(workspace_base: Path):
+    set_provider_keys(workspace_base, PROVIDER, auth={"mode": "token"})  # no who-am-I call
+    with serving_team(workspace_base, PROVIDER, {}) as unchecked:
+        async with unchecked.client(CAROL) as client:
+            with pytest.raises(ToolError) as refused:
+                await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert "cannot offer a sign-in link for it; ask its administrator" in str(refused.value)
+    assert LINK.search(str(refused.value)) is None
