@@ -3,8 +3,10 @@
 ``uv run python -m bench.stdio_frameworks [--rounds N] [--calls N]``
 
 One tool answering the same canned text (the fake Slack's 20-message history page, 2.7 KB),
-served over stdio by: FastMCP (what multichat runs on), the MCP Python SDK's low-level
-``Server`` (what FastMCP runs on), each on asyncio's loop and on uvloop, and the MCP TypeScript
+served over stdio by: FastMCP (what multichat runs on), the same FastMCP server on
+multichat's stdio transport (``runtime/stdio.py``: the client's pipes read and written by the
+loop, not worker threads), the MCP Python SDK's low-level ``Server`` (what FastMCP runs on),
+each on asyncio's loop and on uvloop, and the MCP TypeScript
 SDK's ``Server`` on Node (what ``@modelcontextprotocol/server-slack`` runs on, from the peers'
 ``node_modules``; ``python -m bench.slack_peers`` installs them). Printed: the median wall time
 of a ``tools/call`` and the CPU the server process spends on each, calls taken in turn across
@@ -59,6 +61,11 @@ async def history() -> str:
 anyio.run(server.run_stdio_async, False, backend_options={"use_uvloop": sys.argv[1] == "uvloop"})
 """
 
+MULTICHAT_STDIO_SERVER = FASTMCP_SERVER.replace(
+    "anyio.run(server.run_stdio_async, False,",
+    "from multichat.runtime.stdio import serve_stdio\n\nanyio.run(serve_stdio, server,",
+)
+
 SDK_SERVER = """\
 import os, sys
 import anyio
@@ -107,15 +114,20 @@ def canned_page(folder: Path) -> Path:
 
 
 def servers(folder: Path, canned: Path) -> list[Server]:
-    """The five servers, each with ``CANNED`` naming the page it answers."""
+    """The seven servers, each with ``CANNED`` naming the page it answers."""
     env = base_env() | {"CANNED": str(canned)}
     (folder / "fastmcp_server.py").write_text(FASTMCP_SERVER)
     (folder / "sdk_server.py").write_text(SDK_SERVER)
+    (folder / "multichat_stdio_server.py").write_text(MULTICHAT_STDIO_SERVER)
     node_script = PEERS / "canned-server.mjs"  # beside node_modules, where its imports resolve
     node_script.parent.mkdir(parents=True, exist_ok=True)
     node_script.write_text(NODE_SERVER)
     found: list[Server] = []
-    for label, script in (("FastMCP", "fastmcp_server.py"), ("MCP Python SDK", "sdk_server.py")):
+    for label, script in (
+        ("FastMCP", "fastmcp_server.py"),
+        ("FastMCP on multichat's stdio", "multichat_stdio_server.py"),
+        ("MCP Python SDK", "sdk_server.py"),
+    ):
         for loop in ("asyncio", "uvloop"):
             argv = [sys.executable, str(folder / script), loop]
             found.append(Server(f"{label} ({loop})", argv, env, folder, {}))

@@ -3,15 +3,18 @@
 The MCP SDK's stdio transport hands such a line on as an exception, and its dispatcher drops it
 (logged at DEBUG): the client never hears back. JSON-RPC 2.0 asks for a parse error with a null
 id. This wraps the transport's read stream to answer those, then serves exactly as
-``FastMCP.run_stdio_async`` does (same lifespan, same transport marker), but with stdin read
-by :mod:`.stdin_lines`, so that Ctrl-C stops the server at once. It is the one module
-that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a test pins both.
+``FastMCP.run_stdio_async`` does (same lifespan, same transport marker), but with the client's
+pipes served by the event loop itself (:mod:`.stdio_pipes`), or stdin read by a daemon thread
+(:mod:`.stdin_lines`) where they are not pipes, so that Ctrl-C stops the server at once. It
+is the one module that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a
+test pins both.
 """
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 from fastmcp import FastMCP
@@ -20,6 +23,13 @@ from mcp.shared.message import SessionMessage
 from mcp_types import ErrorData, JSONRPCError
 
 from multichat.runtime.stdin_lines import StdinLines, claimed_stdin
+from multichat.runtime.stdio_pipes import (
+    claimed_stdout,
+    loop_can_serve,
+    loop_reader,
+    loop_writer,
+    thread_writer,
+)
 
 PARSE_ERROR = -32700
 
@@ -75,18 +85,37 @@ async def serve_stdio(server: FastMCP[Any]) -> None:
 
     token = set_transport("stdio")
     try:
-        with claimed_stdin() as stdin:
-            # Lines read by a daemon thread (runtime/stdin_lines.py): Ctrl-C does not wait for
-            # the client's next line. The SDK still claims stdout as it does without us.
-            lines: Any = StdinLines(stdin)
-            async with (
-                server._lifespan_manager(),
-                stdio_server(stdin=lines) as (read_stream, write_stream),
-            ):
-                await server._mcp_server.run(
-                    _AnswerParseErrors(read_stream, write_stream),
-                    write_stream,
-                    server._mcp_server.create_initialization_options(),
-                )
+        with claimed_stdin() as stdin, claimed_stdout() as stdout:
+            async with contextlib.AsyncExitStack() as streams:
+                lines, writer = await _client_streams(streams, stdin, stdout)
+                async with (
+                    server._lifespan_manager(),
+                    stdio_server(stdin=lines, stdout=writer) as (read_stream, write_stream),
+                ):
+                    await server._mcp_server.run(
+                        _AnswerParseErrors(read_stream, write_stream),
+                        write_stream,
+                        server._mcp_server.create_initialization_options(),
+                    )
     finally:
         reset_transport(token)
+
+
+async def _client_streams(
+    streams: contextlib.AsyncExitStack, stdin: BinaryIO, stdout: int
+) -> tuple[Any, Any]:
+    """The client's lines and a writer to it: the loop's own pipes where it can own them.
+
+    Otherwise (a terminal, a file, a stdout shared with stderr) stdin is read by a daemon
+    thread, so that Ctrl-C does not wait for the client's next line, and stdout written
+    through worker threads, as the SDK does (runtime/stdio_pipes.py says why).
+    """
+    if loop_can_serve(stdin.fileno(), stdout, 2):
+        lines: Any = await streams.enter_async_context(loop_reader(stdin))
+    else:
+        lines = StdinLines(stdin)
+    if loop_can_serve(stdout, stdin.fileno(), 2):
+        writer: Any = await streams.enter_async_context(loop_writer(stdout))
+    else:
+        writer = thread_writer(stdout)
+    return lines, writer
