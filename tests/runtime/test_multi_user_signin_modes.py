@@ -236,3 +236,57 @@ async def test_a_mode_that_cannot_check_what_is_typed_gets_no_link(workspace_bas
                 await client.call_tool(f"{PROVIDER}_whoami", {})
     assert "cannot offer a sign-in link for it; ask its administrator" in str(refused.value)
     assert LINK.search(str(refused.value)) is None
+
+
+def test_a_device_sign_in_still_waiting_does_not_outlive_its_event_loop(workspace_base: Path):
+    """Stopping the server cancels its tasks (asyncio.run does, as anyio.run does); the
+    poll's worker thread must end with it, not when the code expires ten minutes later."""
+    import asyncio
+    import threading
+
+    from fastmcp import FastMCP
+
+    from multichat.runtime import load_config
+    from multichat.runtime.loader import activate_workspace
+    from multichat.runtime.user_signin import UserSignIn
+
+    set_provider_keys(workspace_base, PROVIDER, auth={"mode": "device", "whoami": "me"})
+    config = load_config(workspace_base / "provider-config.yaml")
+    activate_workspace(config)
+    pages: list[int] = []
+
+    async def serve_one_device_sign_in() -> None:
+        server: FastMCP[Any] = FastMCP("t")
+        signin = UserSignIn(config, "http://127.0.0.1:9")
+        signin.install(server)
+        link = signin.link(PROVIDER, CAROL)
+        assert link is not None
+        transport = httpx2.ASGITransport(app=server.http_app())
+        async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:9") as web:
+            pages.append((await web.get(link)).status_code)
+        deadline = time.monotonic() + BOUND
+        while not polling() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert polling(), "the device sign-in should be waiting for Carol"
+
+    loop_thread = threading.Thread(target=asyncio.run, args=(serve_one_device_sign_in(),))
+    loop_thread.start()
+    loop_thread.join(timeout=BOUND)
+    assert pages == [200]
+    assert not loop_thread.is_alive(), "the loop could not stop: it waits for the poll"
+    deadline = time.monotonic() + 10
+    while polling() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not polling(), "a worker thread still polls for a loop that stopped"
+
+
+def polling() -> bool:
+    """Whether some thread of this process is inside the device flow's poll."""
+    import sys
+
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_name == "poll_for_token":
+                return True
+            frame = frame.f_back  # type: ignore[assignment]
+    return False

@@ -78,6 +78,10 @@ class _Pending:
     tries: int = 0
 
 
+class DeviceSignInStopped(MultichatError):
+    """The server stopped while a person's device sign-in was waiting for them."""
+
+
 class _Bounded(OrderedDict[str, Any]):
     """A dict that drops its oldest entries beyond :data:`MAX_PENDING`."""
 
@@ -334,9 +338,19 @@ class UserSignIn:
         from multichat.runtime.device_flow import poll_for_token
         from multichat.runtime.sign_in import accept
 
+        stop = threading.Event()
+
+        def sleep(seconds: float) -> None:
+            if stop.wait(seconds):
+                raise DeviceSignInStopped(f"{provider}: the server stopped")
+
         try:
+            # Abandoned on cancel (the server stopping): the poll's next sleep ends it, so no
+            # worker thread keeps the process alive until the code expires.
             token = await anyio.to_thread.run_sync(
-                poll_for_token, settings, code, http, limiter=self._device_limiter
+                lambda: poll_for_token(settings, code, http, sleep=sleep),
+                abandon_on_cancel=True,
+                limiter=self._device_limiter,
             )
             with acting_as(user):
                 await accept(provider, token, "device")
@@ -349,6 +363,7 @@ class UserSignIn:
             )
             return
         finally:
+            stop.set()
             http.close()
         logger.info("signed in user=%s provider=%s", user.describe(), provider)
 
