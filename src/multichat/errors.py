@@ -29,11 +29,14 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+#: ``auth --status`` only: neither "works" (0) nor "sign in again" (1), so scripts can retry.
+EXIT_UNCHECKED = 3
 EXIT_INTERRUPTED = 130
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
     (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
     (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
+    (EXIT_UNCHECKED, "auth --status: a token is stored but the platform could not check it"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 

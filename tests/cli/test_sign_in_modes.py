@@ -156,7 +156,7 @@ def test_status_prints_readable_fields_and_json_only_with_status(ws: Path):
     auth(ws, "--with-token", stdin=GOOD_TOKEN)
     status = auth(ws, "--status")
     lines = status.stdout.splitlines()
-    assert lines[0] == f"{PROVIDER}: signed in (sign-in mode: token)"
+    assert lines[0] == f"{PROVIDER}: signed in as ada (sign-in mode: token)"
     assert "  user: ada a@x (u8ehxt5xzbrxdqw5nywgg41pye)" in lines
     assert "{" not in status.stdout  # fields, not a Python dict
     as_json = json.loads(auth(ws, "--status", "--json").stdout)

@@ -1,6 +1,7 @@
 """Every sign-in mode end to end against the sandbox, through ``multichat auth`` (issue 13):
 a personal access token, a password exchanged by the provider's hook (and refreshed by it),
-a device code entered on the sandbox's page in headless Chromium, and a revoked token.
+a device code entered on the sandbox's page in headless Chromium, and a revoked token. And
+``--status``, which asks the platform whether the stored token still works.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from helpers import (
     set_provider_keys,
 )
 
+from multichat.errors import EXIT_UNCHECKED
 from multichat.generator.provider import add_provider
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.loader import activate_workspace
@@ -155,12 +158,24 @@ def test_no_reference_to_the_password_is_kept(ws: Path, sandbox: SandboxServer):
 async def test_a_revoked_token_is_one_line_naming_the_fix(ws: Path, sandbox: SandboxServer):
     set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
     assert auth(ws, stdin=SANDBOX_PERSONAL_TOKENS["grace"]).returncode == 0
+    accepted = auth(ws, "--status")
+    assert accepted.returncode == 0, accepted
+    assert (
+        accepted.stdout.splitlines()[0] == "chat: signed in as Grace Hopper (sign-in mode: token)"
+    )
     admin = {"X-Sandbox-Admin": sandbox.admin_token}
     revoked = httpx2.post(f"{sandbox.url}/admin/users/grace/revoke-tokens", headers=admin)
     assert revoked.status_code < 300, revoked.text
 
-    status = auth(ws, "--status")
-    assert status.returncode == 0  # the file is there; the platform says no at the call
+    status = auth(ws, "--status")  # the file is still there, but the platform says no
+    assert status.returncode == 1, status
+    assert status.stdout.count("\n") == 1, status.stdout
+    assert status.stdout.startswith("chat is not authenticated (the platform rejected the token")
+    assert "revoked" in status.stdout
+    assert status.stdout.rstrip().endswith(
+        f"run `multichat auth {PROVIDER}` (it asks for the token; or pipe it in with --with-token)"
+    )
+    assert SANDBOX_PERSONAL_TOKENS["grace"] not in status.stdout + status.stderr
 
     from fastmcp import Client
     from fastmcp.client.transports import StdioTransport
@@ -221,6 +236,44 @@ async def test_a_token_no_header_can_carry_is_refused_in_one_line(ws: Path):
         with pytest.raises(ToolError) as caught:
             await client.call_tool(f"{PROVIDER}_whoami", {})
     assert str(caught.value) == line.removeprefix("multichat: error: ")
+
+
+async def test_a_hand_edited_token_file_no_header_can_carry_is_one_line(ws: Path):
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+    from fastmcp.exceptions import ToolError
+
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    seeded = SANDBOX_PERSONAL_TOKENS["ada"]
+    hand_edited = {
+        f"\u201c{seeded}\u201d": "'\u201c' (U+201C LEFT DOUBLE QUOTATION MARK) at position 1",
+        f"{seeded}\n": f"U+000A (a control character) at position {len(seeded) + 1}",
+    }
+
+    def write(token: str) -> str:
+        token_file(ws).write_text(json.dumps({"access_token": token}, ensure_ascii=False))
+        return token
+
+    transport = StdioTransport(command=MULTICHAT, args=["run"], cwd=str(ws), env=clean_env())
+    async with Client(transport, timeout=BOUND) as client:
+        for token, shown in hand_edited.items():
+            expected = (
+                f"chat: the token from {token_file(ws)} has {shown}, which an HTTP header cannot "
+                "carry: give the token alone, without quotes or spaces"
+            )
+            write(token)
+            with pytest.raises(ToolError) as caught:
+                await client.call_tool(f"{PROVIDER}_whoami", {})
+            assert str(caught.value) == expected
+
+            status = auth(ws, "--status")
+            assert status.returncode == 2, status
+            assert status.stderr.splitlines() == [f"multichat: error: {expected}"]
+            assert seeded not in status.stdout + status.stderr
+
+        write(seeded)  # mended by hand: the next call reads the file again
+        me = await client.call_tool(f"{PROVIDER}_whoami", {})
+    assert "Ada Lovelace" in str(me.content)
 
 
 # Async tests stay above: the module-scoped Chromium page below keeps an event loop running.
@@ -360,3 +413,73 @@ def test_a_token_dir_that_is_a_file_is_one_line(ws: Path, tmp_path: Path):
     ]
     assert not_a_folder.read_text() == "hi\n"
     assert not token_file(ws).exists()
+
+
+def test_status_renews_an_expired_access_token_and_says_so(ws: Path, sandbox: SandboxServer):
+    token = {**password_grant(sandbox.url, "alan"), "expires_at": 1000}
+    token_file(ws).write_text(json.dumps(token))
+
+    status = auth(ws, "--status")
+
+    assert status.returncode == 0, status
+    lines = status.stdout.splitlines()
+    assert lines[0] == "chat: signed in as Alan Turing (sign-in mode: oauth)"
+    assert "  renewed: the access token had expired; the refresh token renewed it" in lines
+    renewed = json.loads(token_file(ws).read_text())
+    assert renewed["access_token"] != token["access_token"]
+    assert renewed["expires_at"] > time.time()
+    for secret in (token["access_token"], token["refresh_token"], renewed["access_token"]):
+        assert secret not in status.stdout + status.stderr
+
+
+def test_status_of_an_expired_token_with_no_refresh_token_names_the_fix(ws: Path, sandbox):
+    token = {**password_grant(sandbox.url, "dennis"), "expires_at": 1000}
+    del token["refresh_token"]
+    token_file(ws).write_text(json.dumps(token))
+
+    status = auth(ws, "--status")
+
+    assert status.returncode == 1, status
+    lines = status.stdout.splitlines()
+    assert lines[0] == "chat: not signed in (sign-in mode: oauth)"
+    assert "  expired: 1970-01-01T00:16:40+00:00" in lines
+    assert (
+        "  problem: chat is not authenticated (the access token expired and there is no refresh "
+        "token to renew it): run `multichat auth chat`"
+    ) in lines
+    assert token["access_token"] not in status.stdout + status.stderr
+
+
+def test_status_with_the_platform_down_says_the_token_was_not_checked(
+    workspace: Path, tmp_path: Path
+):
+    port = free_port()
+    add_provider(
+        PROVIDER,
+        config_path=workspace / "provider-config.yaml",
+        preset="sandbox",
+        data={"platform_url": f"http://127.0.0.1:{port}", "port": free_port()},
+    )
+    set_provider_keys(workspace, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    token = SANDBOX_PERSONAL_TOKENS["margaret"]
+    with SandboxServer(tmp_path / "sandbox.db", port=port):
+        assert auth(workspace, stdin=token).returncode == 0
+
+    down = auth(workspace, "--status")
+    as_json = auth(workspace, "--status", "--json")
+
+    assert down.returncode == EXIT_UNCHECKED, down
+    assert down.stdout.count("\n") == 1, down.stdout
+    assert down.stdout.startswith(
+        "chat: a token is stored, but the platform could not check it: GET me still failed "
+    )
+    assert "could not connect" in down.stdout
+    assert as_json.returncode == EXIT_UNCHECKED
+    report = json.loads(as_json.stdout)
+    assert (report["authenticated"], report["check"]) == (None, "unreachable")
+    for answer in (down, as_json):
+        assert token not in answer.stdout + answer.stderr
+    with SandboxServer(tmp_path / "sandbox.db", port=port):
+        up = auth(workspace, "--status")
+    assert up.returncode == 0, up
+    assert up.stdout.startswith("chat: signed in as Margaret Hamilton (sign-in mode: token)\n")

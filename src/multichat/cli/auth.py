@@ -62,7 +62,7 @@ def auth(
         typer.Option(
             "--status",
             rich_help_panel="Status",
-            help="Show the stored token's state; exit 1 if none.",
+            help="Ask the platform whether the token works; exit 1 if not, 3 if unknown.",
         ),
     ] = False,
     logout: Annotated[
@@ -192,39 +192,68 @@ def _sign_in(workspace: Any, name: str, timeout: float, *, open_browser: bool) -
 
 
 def _status(workspace: Any, name: str, as_json: bool) -> None:
+    """Tell whether the next tool call's token works: exit 0 yes, 1 sign in again, 3 unknown."""
+    from multichat.errors import EXIT_FAILURE, EXIT_UNCHECKED
     from multichat.runtime import provider_auth
-    from multichat.runtime.local_signin import who_am_i
+    from multichat.runtime.identity import check_stored_token
     from multichat.runtime.sign_in import user_summary
 
     auth = provider_auth(name)
     auth.environment_credentials()  # an unsendable MULTICHAT_<NAME>_TOKEN is one line, exit 2
+    check = check_stored_token(name)  # an unsendable token file too; before status(): a renewal
     report = auth.status()
-    report["mode"] = workspace.provider(name).auth.mode
-    if report["authenticated"]:
-        profile = who_am_i(workspace, name)
-        if profile:
-            report["user"] = user_summary(profile)
+    report.update(mode=workspace.provider(name).auth.mode, check=check.verdict)
+    report["authenticated"] = {"accepted": True, "unchecked": True, "unreachable": None}.get(
+        check.verdict, False
+    )
+    report["renewed"] = check.renewed
+    if check.problem:
+        report["error"] = check.problem
+    if check.profile:
+        report["user"] = user_summary(check.profile)
     if as_json:
         typer.echo(json.dumps(report, indent=2, sort_keys=True))
     else:
         for line in status_lines(name, report):
             typer.echo(line)
+    if check.verdict == "unreachable":
+        raise typer.Exit(EXIT_UNCHECKED)
     if not report["authenticated"]:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILURE)
 
 
 def status_lines(name: str, report: dict[str, Any]) -> list[str]:
-    """``--status`` for people: one field a line, never a Python dict."""
-    state = "signed in" if report["authenticated"] else "not signed in"
-    lines = [f"{name}: {state} (sign-in mode: {report['mode']})"]
+    """``--status`` for people: a verdict line, then one field a line, never a Python dict.
+
+    A token the platform rejected, or could not be asked about, is that one line alone.
+    """
+    check = report.get("check")
+    if check == "rejected":
+        return [str(report["error"])]  # names the provider, the reason and the fix
+    if check == "unreachable":
+        return [
+            f"{name}: a token is stored, but the platform could not check it: {report['error']}"
+        ]
     user = report.get("user") or {}
+    shown = [str(user[key]) for key in ("name", "username", "email") if key in user]
+    ident = next((str(user[key]) for key in ("id", "user_id", "sub") if key in user), "")
+    if report["authenticated"]:
+        who = f" as {shown[0] if shown else ident}" if shown or ident else ""
+        state = f"signed in{who}"
+    else:
+        state = "not signed in"
+    lines = [f"{name}: {state} (sign-in mode: {report['mode']})"]
     if user:
-        shown = [str(user[key]) for key in ("name", "username", "email") if key in user]
-        ident = next((str(user[key]) for key in ("id", "user_id", "sub") if key in user), "")
         lines.append(
             f"  user: {' '.join(shown) or ident}" + (f" ({ident})" if shown and ident else "")
         )
-    if report.get("expires_at"):
+    if check == "unchecked":
+        lines.append("  checked: no (set `auth.whoami` to have the platform check the token)")
+    if report.get("renewed"):
+        lines.append("  renewed: the access token had expired; the refresh token renewed it")
+    if report.get("expires_at") and report["expires_in_seconds"] < 0:
+        lines.append(f"  expired: {report['expires_at']}")
+    elif report.get("expires_at"):
         lines.append(f"  expires: {report['expires_at']} (in {report['expires_in_seconds']} s)")
     if report.get("scopes"):
         lines.append(f"  scopes: {' '.join(report['scopes'])}")

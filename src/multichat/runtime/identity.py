@@ -1,18 +1,25 @@
 """Who a token belongs to: the provider's who-am-I call (``auth.whoami``).
 
-Every sign-in checks a new token with it before saving it, ``multichat auth --status`` shows
-its answer, and a blank provider's ``whoami`` tool returns it. A platform that answers errors
-as HTTP 200 with ``{"ok": false, ...}`` (Slack) counts as refusing.
+Every sign-in checks a new token with it before saving it, ``multichat auth --status`` asks
+it whether the stored token still works (:func:`check_stored_token`), and a blank provider's
+``whoami`` tool returns it. A platform that answers errors as HTTP 200 with
+``{"ok": false, ...}`` (Slack) counts as refusing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from multichat.errors import ConfigError
+import anyio
+
+from multichat.errors import ConfigError, NotAuthenticated
 from multichat.runtime.config import ProviderConfig, load_config
-from multichat.runtime.platform_client import PlatformClient
+from multichat.runtime.credentials import Credentials
+from multichat.runtime.oauth import OAuthFailed
+from multichat.runtime.platform_client import PlatformClient, PlatformError
+from multichat.runtime.token_store import TokenStoreError
 
 
 def whoami_url(provider: str, settings: ProviderConfig) -> str:
@@ -59,3 +66,67 @@ async def who_is(provider: str, credentials: Mapping[str, Any] | None = None) ->
     if not isinstance(answer, dict):
         return {"profile": answer}
     return answer
+
+
+#: ``accepted``: the platform answered who-am-I. ``unchecked``: usable here, but the provider
+#: has no who-am-I call. ``rejected``: the platform refused the token or its refresh.
+#: ``missing``: no token, or an expired one with nothing to renew it. ``unreachable``: the
+#: platform could not be asked (down, 5xx, a token endpoint that failed).
+Verdict = Literal["accepted", "unchecked", "rejected", "missing", "unreachable"]
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the platform says of the stored token; ``problem`` never holds the token."""
+
+    verdict: Verdict
+    profile: Mapping[str, Any] = field(default_factory=dict)
+    problem: str = ""
+    #: The access token had expired and was renewed with the refresh token to check it.
+    renewed: bool = False
+
+
+def check_stored_token(provider: str) -> TokenCheck:
+    """Ask the platform whether the token the next tool call would send works.
+
+    It is the tool call's own path: the stored (or ``MULTICHAT_<NAME>_TOKEN``) token, renewed
+    first through the single-flight refresh when it has expired, then who-am-I. Run it outside
+    an event loop (a provider's refresh hook may start one).
+
+    Raises:
+        UnsendableToken: the token holds a character no header can carry.
+    """
+    from multichat.runtime.token_access import provider_auth
+
+    auth = provider_auth(provider)
+    refreshes = auth.refresh_count
+    try:
+        credentials = auth.get_credentials()
+    except NotAuthenticated as exc:  # the refresh token was refused
+        return TokenCheck("rejected", problem=str(exc))
+    except TokenStoreError as exc:
+        return TokenCheck("missing", problem=str(auth.signed_out(str(exc))))
+    except OAuthFailed as exc:
+        return TokenCheck("unreachable", problem=str(exc).removeprefix(f"{provider}: "))
+    if credentials is None:
+        stored = auth.store().load()
+        if stored is None:
+            why = "no token yet"
+        elif Credentials(stored).access_token:
+            why = "the access token expired and there is no refresh token to renew it"
+        else:
+            why = f"{auth.store().location} holds no access_token"
+        return TokenCheck("missing", problem=str(auth.signed_out(why)))
+    renewed = auth.refresh_count > refreshes
+    try:
+        whoami_url(provider, load_config().provider(provider))
+    except ConfigError:
+        return TokenCheck("unchecked", renewed=renewed)
+    try:
+        profile = anyio.run(who_is, provider, credentials)
+    except NotAuthenticated as exc:
+        return TokenCheck("rejected", problem=str(exc), renewed=renewed)
+    except PlatformError as exc:
+        reason = str(exc).removeprefix(f"{provider}: ")
+        return TokenCheck("unreachable", problem=reason, renewed=renewed)
+    return TokenCheck("accepted", profile=profile, renewed=renewed)

@@ -166,17 +166,3 @@ def sign_out(config: WorkspaceConfig, provider: str) -> list[str]:
     auth.forget()
     notes.append(f"{provider}: deleted {store.location}")
     return notes
-
-
-def who_am_i(config: WorkspaceConfig, provider: str) -> dict[str, Any] | None:
-    """The platform's who-am-I answer for the stored token; ``None`` when it cannot tell."""
-    import anyio
-
-    from multichat.runtime.identity import who_is
-
-    if provider_auth(provider).get_credentials() is None:
-        return None
-    try:
-        return anyio.run(who_is, provider)
-    except MultichatError:
-        return None

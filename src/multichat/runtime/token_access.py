@@ -238,7 +238,7 @@ class ProviderAuth:
             return None
         credentials = Credentials(data)
         if credentials.is_usable():
-            return credentials
+            return self._sendable(credentials, store)
         if not credentials.get("refresh_token"):
             return None
         with store.lock():
@@ -248,11 +248,20 @@ class ProviderAuth:
                 return None
             credentials = Credentials(data)
             if credentials.is_usable():
-                return credentials
+                return self._sendable(credentials, store)
             refreshed = Credentials(self._refresh(credentials)).obtained_now()
             store.save(refreshed.to_dict())
         info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return refreshed
+
+    def _sendable(self, credentials: Credentials, store: TokenStore) -> Credentials:
+        """``credentials`` if a header can carry their token (a hand-edited file may not).
+
+        Raises:
+            UnsendableToken: naming the file, the character and its position, never the token.
+        """
+        sendable_token(credentials.access_token, self.provider, store.location)
+        return credentials
 
     def _refresh(self, credentials: Credentials) -> dict[str, Any]:
         """New tokens for expired ``credentials``, the way they were obtained.
@@ -362,6 +371,12 @@ class ProviderAuth:
         credentials = Credentials(data)
         now = time.time()
         report["authenticated"] = credentials.is_usable()
+        report["refreshable"] = bool(credentials.get("refresh_token"))
+        if report["authenticated"]:
+            try:
+                self._sendable(credentials, store)
+            except UnsendableToken as exc:
+                report.update(authenticated=False, error=str(exc))
         report["scopes"] = credentials.scopes
         if credentials.expires_at is not None:
             report["expires_at"] = datetime.datetime.fromtimestamp(
