@@ -75,6 +75,24 @@ async def test_every_provider_is_mounted_under_its_name(two_providers):
     assert instructions == INSTRUCTIONS
 
 
+async def test_an_expired_token_that_a_refresh_token_renews_counts_as_signed_in(two_providers):
+    """The next call renews it, so provider_info must not send the model to sign in again."""
+    import json
+
+    config = config_of(two_providers)
+    token_path = config.token_path("alpha")
+    token_path.write_text(
+        json.dumps({"access_token": "a-1", "refresh_token": "r-1", "expires_at": 1000})
+    )
+    server, _ = build_server(config)
+    async with Client(server) as client:
+        alpha = await client.call_tool("alpha_provider_info", {})
+        beta = await client.call_tool("beta_provider_info", {})
+    assert alpha.data["authenticated"] is True
+    assert alpha.data["token_expires_at"] == "1970-01-01T00:16:40+00:00"
+    assert beta.data["authenticated"] is False  # no token at all
+
+
 async def test_only_the_providers_asked_for_are_served(two_providers):
     names = await tool_names(two_providers, ["beta"])
 

@@ -22,7 +22,8 @@ def describe_provider(provider: str) -> dict[str, Any]:
         "api_base_url": config.api_base_url or None,
         "oauth_configured": bool(oauth and oauth.authorize_url and oauth.token_url),
         "read_only": config.read_only,
-        "authenticated": status["authenticated"],
+        # An expired token that a refresh token renews serves the next call all the same.
+        "authenticated": status["authenticated"] or bool(status.get("refreshable")),
         "token_expires_at": status["expires_at"],
         "sign_in_command": f"multichat auth {provider}",
     }
