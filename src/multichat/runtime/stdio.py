@@ -102,18 +102,22 @@ async def serve_stdio(server: FastMCP[Any]) -> None:
 
 
 async def _client_streams(
-    streams: contextlib.AsyncExitStack, stdin: BinaryIO, stdout: int
+    streams: contextlib.AsyncExitStack, stdin: BinaryIO, stdout: int | None
 ) -> tuple[Any, Any]:
     """The client's lines and a writer to it: the loop's own pipes where it can own them.
 
     Otherwise (a terminal, a file, a stdout shared with stderr) stdin is read by a daemon
     thread, so that Ctrl-C does not wait for the client's next line, and stdout written
-    through worker threads, as the SDK does (runtime/stdio_pipes.py says why).
+    through worker threads, as the SDK does (runtime/stdio_pipes.py says why). ``None`` for
+    the writer leaves stdout to the SDK (Windows).
     """
-    if loop_can_serve(stdin.fileno(), stdout, 2):
+    others = (2,) if stdout is None else (stdout, 2)
+    if loop_can_serve(stdin.fileno(), *others):
         lines: Any = await streams.enter_async_context(loop_reader(stdin))
     else:
         lines = StdinLines(stdin)
+    if stdout is None:
+        return lines, None
     if loop_can_serve(stdout, stdin.fileno(), 2):
         writer: Any = await streams.enter_async_context(loop_writer(stdout))
     else:

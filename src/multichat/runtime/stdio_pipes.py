@@ -51,8 +51,15 @@ def loop_can_serve(fd: int, *others: int) -> bool:
 
 
 @contextlib.contextmanager
-def claimed_stdout() -> Iterator[int]:
-    """The client's stdout on a private descriptor, fd 1 pointing at stderr until the end."""
+def claimed_stdout() -> Iterator[int | None]:
+    """The client's stdout on a private descriptor, fd 1 pointing at stderr until the end.
+
+    ``None`` on Windows, where the SDK's own claim (which also rebinds the console handle)
+    stays in charge.
+    """
+    if sys.platform == "win32":
+        yield None
+        return
     import fcntl
 
     private = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
