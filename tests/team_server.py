@@ -86,7 +86,7 @@ def serving_team(
     public_url = f"http://127.0.0.1:{port}"
     server, report = build_server(config)
     assert report.failures == []
-    serve_people(server, config, public_url)
+    serve_people(server, config, public_url, report.providers)
     verifier = JWTVerifier(public_key=keys.public_key, issuer=ISSUER, audience=AUDIENCE)
     app = protected_http_app(server, HttpProtection(host="127.0.0.1", auth=verifier), port)
     try:

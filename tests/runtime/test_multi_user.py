@@ -26,6 +26,7 @@ from team_server import ALICE, BOB, CAROL, Team, link_pattern, serving_team
 
 from multichat.runtime import load_config, provider_auth
 from multichat.runtime.local_signin import sign_out
+from multichat.runtime.server import build_server
 from multichat.runtime.users import (
     acting_as,
     user_token_path,
@@ -147,6 +148,42 @@ async def test_signing_out_affects_only_that_person(team: Team):
         assert await whoami(bob) == "U02"
     assert not user_token_path(team.workspace, ALICE, PROVIDER).exists()
     assert user_token_path(team.workspace, BOB, PROVIDER).exists()
+
+
+async def test_a_person_signs_themselves_out_with_the_tool_and_only_themselves(
+    team: Team, sandbox: SandboxServer
+):
+    alice_file = user_token_path(team.workspace, ALICE, PROVIDER)
+    alice_token = json.loads(alice_file.read_text())["access_token"]
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        listed = {tool.name: tool for tool in await alice.list_tools()}
+        assert listed[f"{PROVIDER}_sign_out"].annotations.destructive_hint is True  # type: ignore[union-attr]
+        done = await alice.call_tool(f"{PROVIDER}_sign_out", {})
+        text = done.content[0].text  # type: ignore[union-attr]
+        assert text.startswith(f"Signed out of {PROVIDER}: this server deleted your token")
+        assert "revoked your refresh token and access token" in text
+        assert str(team.workspace) not in text  # no server paths go to a person's client
+
+        with pytest.raises(ToolError, match="/signin/chat"):
+            await whoami(alice)
+        assert await whoami(bob) == "U02"
+        again = await alice.call_tool(f"{PROVIDER}_sign_out", {})
+        assert again.content[0].text == f"You were not signed in to {PROVIDER} on this server."  # type: ignore[union-attr]
+    assert not alice_file.exists()
+    assert user_token_path(team.workspace, BOB, PROVIDER).exists()
+    revoked = httpx2.get(
+        f"{sandbox.api_url}/me", headers={"Authorization": f"Bearer {alice_token}"}, timeout=10
+    )
+    assert revoked.status_code == 401
+
+
+async def test_a_server_for_one_person_has_no_sign_out_tool(workspace: Path, add_provider):
+    add_provider("alpha")
+    server, _ = build_server(load_config(workspace / "provider-config.yaml"))
+    async with Client(server) as client:
+        names = {tool.name for tool in await client.list_tools()}
+    assert "alpha_provider_info" in names
+    assert not any(name.endswith("_sign_out") for name in names)
 
 
 async def test_audit_lines_name_the_person_and_tool_and_never_a_secret(

@@ -32,6 +32,8 @@ from multichat.runtime.users import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import mcp.types as mt
     from fastmcp import FastMCP
     from fastmcp.server.auth import AccessToken, AuthProvider
@@ -107,15 +109,20 @@ class PersonPerRequest(Middleware):
             audit.info("call user=%s tool=%s outcome=%s ms=%.0f", who, tool, outcome, elapsed)
 
 
-def serve_people(server: FastMCP[Any], config: WorkspaceConfig, public_url: str) -> UserSignIn:
+def serve_people(
+    server: FastMCP[Any], config: WorkspaceConfig, public_url: str, providers: Iterable[str]
+) -> UserSignIn:
     """Make ``server`` serve each person with their own tokens; returns the sign-in routes.
 
+    Each of ``providers`` (those served) gets a ``NAME_sign_out`` tool for the person calling.
     From here on this process gives no token to a call that names no person.
     """
     from multichat.runtime.user_signin import UserSignIn
+    from multichat.runtime.user_signout import add_sign_out_tools
 
     signin = UserSignIn(config, public_url)
     signin.install(server)
+    add_sign_out_tools(server, config, providers)
     server.add_middleware(PersonPerRequest())
     require_users()
     set_sign_in_link(signin.link)

@@ -137,7 +137,7 @@ def serve_workspace(
     if options.multi_user and public_url is not None:
         from multichat.runtime.multi_user import serve_people
 
-        signin = serve_people(server, workspace, public_url)
+        signin = serve_people(server, workspace, public_url, report.providers)
         events.notice(f"multichat: serving each person with their own tokens at {public_url}/mcp")
         for name in report.providers:
             if signin.registers_callback(name):
