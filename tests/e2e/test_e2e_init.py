@@ -17,6 +17,11 @@ SECRETS = (
     "src/providers/alpha/token.json",
     "src/providers/alpha/credentials.json",
     ".multichat/http-token",
+    # What `run --multi-user` makes: the OAuth proxy's key and store, each person's files.
+    ".multichat/oauth-proxy/key",
+    ".multichat/oauth-proxy/store/S_mcp_upstream_tokens-1/a.json",
+    ".multichat/users/0f1e/chat/token.json",
+    ".multichat/users/0f1e/chat/state/watermarks.json",
 )
 
 

@@ -88,6 +88,11 @@ def test_the_container_files_serve_over_http_with_tokens_on_a_volume(ws: Path, t
     ignored = (ws / ".dockerignore").read_text().splitlines()
     for secret in ("**/token.json", "**/credentials.json", ".multichat/http-token", ".venv/"):
         assert secret in ignored
+    from multichat.runtime.multi_user import PROXY_DIR
+    from multichat.runtime.users import USERS_DIR
+
+    assert f"{PROXY_DIR.as_posix()}/" in ignored  # the proxy's signing key and people's tokens
+    assert f"{USERS_DIR.as_posix()}/" in ignored
 
     # What the image's CMD does, on loopback: no MULTICHAT_HTTP_TOKEN, no start off loopback...
     refused = run_cli("run", "--transport", "http", "--host", "0.0.0.0", cwd=ws)
