@@ -290,3 +290,40 @@ def polling() -> bool:
                 return True
             frame = frame.f_back  # type: ignore[assignment]
     return False
+
+
+async def test_a_password_hook_that_crashes_is_one_page_and_one_log_line_without_the_password(
+    workspace_base: Path, caplog: pytest.LogCaptureFixture
+):
+    auth_module = workspace_base / "src" / "providers" / PROVIDER / "api" / "auth.py"
+    original = auth_module.read_text()
+    auth_module.write_text(
+        original
+        + "\n\ndef exchange_password(username: str, password: str) -> dict[str, Any]:\n"
+        + "    raise ValueError(f'cannot use {password}')\n"
+    )
+    set_provider_keys(workspace_base, PROVIDER, auth={"mode": "password", "whoami": "me"})
+    caplog.set_level(logging.INFO)
+    forget_provider_modules()  # an earlier test imported the working hooks
+    try:
+        with serving_team(workspace_base, PROVIDER, {}) as team:
+            link = await link_for(team, CAROL)
+            with httpx2.Client(timeout=BOUND) as browser:
+                page = browser.get(link)
+                answer = post_form(browser, page, username="alan", password="hunter2-secret")
+    finally:
+        auth_module.write_text(original)
+        forget_provider_modules()
+    assert answer.status_code == 500
+    assert "(ValueError); ask its administrator" in answer.text
+    assert "hunter2-secret" not in answer.text + caplog.text
+    assert "Traceback" not in caplog.text
+    assert any("the provider's code raised ValueError" in r.getMessage() for r in caplog.records)
+
+
+def forget_provider_modules() -> None:
+    """Drop the workspace's provider modules, so that the next server imports them afresh."""
+    import sys
+
+    for name in [name for name in sys.modules if name.startswith("src.providers")]:
+        del sys.modules[name]

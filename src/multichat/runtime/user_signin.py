@@ -281,6 +281,19 @@ class UserSignIn:
                 )
             username = values.get("username", "")
             return self._form(provider, replace(pending, tries=tries), text, username)
+        except Exception as exc:  # a provider's hook failing: its text may hold what was typed
+            logger.error(
+                "sign-in failed user=%s provider=%s: the provider's code raised %s",
+                pending.user.describe(),
+                provider,
+                type(exc).__name__,
+            )
+            return message_page(
+                "Sign-in failed",
+                f"{provider}'s sign-in failed on the server ({type(exc).__name__}); ask its "
+                "administrator, whose log has the details.",
+                500,
+            )
         logger.info("signed in user=%s provider=%s", pending.user.describe(), provider)
         return self._signed_in(provider)
 
