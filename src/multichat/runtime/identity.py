@@ -13,6 +13,7 @@ from typing import Any
 from multichat.errors import ConfigError
 from multichat.runtime.config import ProviderConfig, load_config
 from multichat.runtime.platform_client import PlatformClient
+from multichat.runtime.sign_in_needs import whoami_setting
 
 
 def whoami_url(provider: str, settings: ProviderConfig) -> str:
@@ -21,7 +22,7 @@ def whoami_url(provider: str, settings: ProviderConfig) -> str:
     Raises:
         ConfigError: neither is set.
     """
-    url = settings.auth.whoami or (settings.oauth.userinfo_url if settings.oauth else None)
+    url = whoami_setting(settings)
     if not url:
         raise ConfigError(
             f"set `auth.whoami` for {provider} in provider-config.yaml: the platform's "
