@@ -11,12 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, env_name, package_name
-from multichat.errors import SIGN_IN_HINTS, ConfigError
-from multichat.runtime.config import WorkspaceConfig
+from multichat.contract import (
+    AUTH_ROUTES,
+    CONTRACT_FILES,
+    GUIDE_KEYS,
+    TOKEN_FILENAME,
+    env_name,
+    package_name,
+)
+from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
+from multichat.runtime.client_file import BadClientFile
+from multichat.runtime.config import WorkspaceConfig, token_dir
+from multichat.runtime.credentials import Credentials
 from multichat.runtime.loader import LoadReport, activate_workspace, load_providers
 from multichat.runtime.oauth import load_client_credentials
 from multichat.runtime.served_names import leave_out_collisions, unknown_enabled_tools
+from multichat.runtime.sign_in_needs import unmet_needs
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 from multichat.runtime.tool_budget import tool_budget
 
@@ -174,7 +184,7 @@ def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> li
                 f"{budget.tools} tool(s) served, {budget.size:,} bytes of tools/list "
                 f"(about {budget.tokens:,} tokens)"
             )
-            findings += _server_auth(name) + _api_auth(name)
+            findings += _server_auth(name) + _api_auth(name) + _sign_in_needs(config, name)
     findings += _config_keys(config, name) + _unknown_keys(config, name)
     findings += _token_file(config, name)
     findings += _client_credentials(config, name)
@@ -276,33 +286,134 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
 
 
 def _token_file(config: WorkspaceConfig, name: str) -> list[Finding]:
+    """The token path: a private file holding a JSON object, or nothing yet (not signed in)."""
     path = config.token_path(name)
     if os.environ.get(env_name(name, "TOKEN")):
         return []  # served from the environment, no file needed
-    if not path.exists():
-        sign_in = config.provider(name).auth.mode
-        hint = f" ({SIGN_IN_HINTS[sign_in]})" if sign_in in SIGN_IN_HINTS else ""
+    sign_in = f"`multichat auth {name}`"
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return _no_token_file(config, name, path)
+    except OSError as exc:  # a folder on the way that this user cannot search
         return [
             Finding(
                 name,
-                "warning",
-                f"not signed in (no {path}; sign-in mode: {sign_in})",
-                f"`multichat auth {name}`{hint}",
+                "error",
+                f"cannot look at the token file {path}: {exc.strerror}",
+                f"let this user into its folders (`chmod u+rx` on {path.parent} and those above)",
+            )
+        ]
+    if stat.S_ISDIR(info.st_mode):
+        elsewhere = (
+            ""
+            if token_dir() is not None
+            else f"; or point `providers.{name}.token_path` at a file, e.g. {path / TOKEN_FILENAME}"
+        )
+        return [
+            Finding(
+                name,
+                "error",
+                f"the token path {path} is a folder, not a file",
+                f"remove or rename that folder, then {sign_in} saves the token there{elsewhere}",
+            )
+        ]
+    if not stat.S_ISREG(info.st_mode):
+        return [
+            Finding(
+                name,
+                "error",
+                f"the token path {path} is not a regular file",
+                f"remove it, then {sign_in}",
             )
         ]
     findings = []
-    mode = stat.S_IMODE(path.stat().st_mode)
+    mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         findings.append(
             Finding(
                 name, "error", f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}"
             )
         )
+    if not os.access(path, os.R_OK):
+        mine = info.st_uid == os.getuid()
+        owner = "" if mine else f" (it belongs to user id {info.st_uid})"
+        own_it = (
+            f"`chmod 600 {path}`" if mine else f"`chown` it to this user, then `chmod 600 {path}`"
+        )
+        return [
+            *findings,
+            Finding(
+                name,
+                "error",
+                f"token file {path} is not readable by this user{owner}",
+                f"{own_it}; or {sign_in} replaces it",
+            ),
+        ]
     try:
-        JsonFileTokenStore(path).load()
+        data = JsonFileTokenStore(path).load()
     except TokenStoreError as exc:
-        findings.append(Finding(name, "error", str(exc), f"`multichat auth {name}`"))
+        findings.append(
+            Finding(name, "error", str(exc), f"{sign_in} signs in again and replaces the file")
+        )
+    else:
+        token = Credentials(data) if data is not None else None
+        if token is not None and not token.access_token and not token.get("refresh_token"):
+            findings.append(
+                Finding(
+                    name,
+                    "warning",
+                    f"token file {path} holds no access_token: {name} counts as not signed in",
+                    f"{sign_in} signs in again and replaces the file",
+                )
+            )
     return findings
+
+
+def _no_token_file(config: WorkspaceConfig, name: str, path: Path) -> list[Finding]:
+    """No token yet: a sign-in will save one, unless a file stands where its folder should be."""
+    blocker = next((folder for folder in path.parents if folder.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        elsewhere = (
+            "" if token_dir() is not None else f", or point `providers.{name}.token_path` elsewhere"
+        )
+        return [
+            Finding(
+                name,
+                "error",
+                f"the token file {path} cannot be saved: {blocker} is a file, not a folder",
+                f"move {blocker} away{elsewhere}",
+            )
+        ]
+    sign_in = config.provider(name).auth.mode
+    hint = f" ({SIGN_IN_HINTS[sign_in]})" if sign_in in SIGN_IN_HINTS else ""
+    return [
+        Finding(
+            name,
+            "warning",
+            f"not signed in (no {path}; sign-in mode: {sign_in})",
+            f"`multichat auth {name}`{hint}",
+        )
+    ]
+
+
+def _sign_in_needs(config: WorkspaceConfig, name: str) -> list[Finding]:
+    """One warning naming what the provider's sign-in mode lacks, and where to add it."""
+    try:
+        needs = unmet_needs(config, name)
+    except ProviderLoadError:
+        return []  # api/auth.py does not import: _api_auth reports it
+    if not needs:
+        return []
+    mode = config.provider(name).auth.mode
+    return [
+        Finding(
+            name,
+            "warning",
+            f"sign-in mode {mode} is missing {', plus '.join(need.what for need in needs)}",
+            "; ".join(need.fix for need in needs),
+        )
+    ]
 
 
 def _client_credentials(config: WorkspaceConfig, name: str) -> list[Finding]:
@@ -311,6 +422,16 @@ def _client_credentials(config: WorkspaceConfig, name: str) -> list[Finding]:
         return []
     try:
         load_client_credentials(config, name)
+    except BadClientFile as exc:  # never a value from the file: the message names none
+        return [
+            Finding(
+                name,
+                "error",
+                str(exc),
+                'make it one JSON object: {"client_id": "...", "client_secret": "..."} '
+                "(the secret only where the platform gave one)",
+            )
+        ]
     except ConfigError as exc:
         return [Finding(name, "warning", str(exc))]
     path = config.credentials_path(name)

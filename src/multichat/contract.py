@@ -89,12 +89,14 @@ def owned_folders(name: str) -> list[Path]:
 
 # ---- the three fixed files ---------------------------------------------------------------------
 
+#: The provider's token module: the guide's names, and the sign-in hooks a mode may call.
+AUTH_MODULE = PurePosixPath("api/auth.py")
 #: Each file a provider must have, and the names it must define (the provider development
 #: guide's "What You Must Follow"; docs/provider-guide.md). Everything else in a provider is free.
 CONTRACT: dict[PurePosixPath, frozenset[str]] = {
     PurePosixPath("mcp_instance.py"): frozenset({"PROVIDER_NAME", "mcp", "tool"}),
     PurePosixPath("server_auth.py"): frozenset({"app", "run_auth_server"}),
-    PurePosixPath("api/auth.py"): frozenset(
+    AUTH_MODULE: frozenset(
         {"get_credentials", "save_credentials", "get_token_info", "_token_info"}
     ),
 }

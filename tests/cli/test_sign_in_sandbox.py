@@ -392,7 +392,7 @@ def test_token_and_credentials_files_that_are_not_utf8_are_one_line(ws: Path):
     signing_in = auth(ws, "--no-browser", "--timeout", "3")
     assert signing_in.returncode == 2, signing_in
     assert signing_in.stderr.splitlines() == [
-        f"multichat: error: {credentials} is not a readable JSON file"
+        f"multichat: error: {credentials} is not a readable JSON file: it is not UTF-8 text"
     ]
 
 

@@ -157,9 +157,10 @@ def build_auth_app(provider: str) -> FastAPI:
 async def check_and_save(provider: str, token: dict[str, Any]) -> None:
     """Save the new token, once the who-am-I call accepts it where the provider has one."""
     from multichat.runtime.sign_in import accept
+    from multichat.runtime.sign_in_needs import whoami_setting
 
     settings = load_config().provider(provider)
-    if settings.auth.whoami or (settings.oauth and settings.oauth.userinfo_url):
+    if whoami_setting(settings):
         await accept(provider, token, "oauth")
     else:
         provider_auth(provider).save_credentials({**token, "mode": "oauth"})

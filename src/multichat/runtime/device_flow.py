@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx2
 
-from multichat.errors import MultichatError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.oauth import (
     HTTP_TIMEOUT,
@@ -25,6 +24,7 @@ from multichat.runtime.oauth import (
     checked_token,
     resolve_settings,
 )
+from multichat.runtime.sign_in_needs import endpoint_unset, unset_endpoints
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 #: RFC 8628 section 3.2: "If no value is provided, clients MUST use 5 as the default."
@@ -77,10 +77,7 @@ def request_device_code(settings: OAuthSettingsResolved, http: httpx2.Client) ->
     """Ask the device authorization endpoint for a device code and a user code."""
     provider = settings.provider
     if not settings.device_authorization_url:
-        raise MultichatError(
-            f"{provider}: set `oauth.device_authorization_url` (or `oauth.issuer` to discover "
-            "it) for `auth.mode: device`"
-        )
+        raise endpoint_unset(provider, "device_authorization_url")
     form, basic = _client_form(settings)
     if settings.scope:
         form["scope"] = settings.scope
@@ -171,6 +168,12 @@ def device_sign_in(
 ) -> dict[str, Any]:
     """Run the whole device flow: ``show`` tells the user where to go; returns the token."""
     settings = resolve_settings(config, provider, need_authorize=False)
+    endpoints = {
+        "device_authorization_url": settings.device_authorization_url,
+        "token_url": settings.token_url,
+    }
+    for key in unset_endpoints("device", endpoints):
+        raise endpoint_unset(provider, key, config.path)
     with httpx2.Client(timeout=HTTP_TIMEOUT, headers={"Accept": "application/json"}) as http:
         code = request_device_code(settings, http)
         show(code)

@@ -19,6 +19,7 @@ from multichat.runtime.config import ProviderConfig, load_config
 from multichat.runtime.credentials import Credentials
 from multichat.runtime.oauth import OAuthFailed
 from multichat.runtime.platform_client import PlatformClient, PlatformError
+from multichat.runtime.sign_in_needs import whoami_setting
 from multichat.runtime.token_store import TokenStoreError
 
 
@@ -28,7 +29,7 @@ def whoami_url(provider: str, settings: ProviderConfig) -> str:
     Raises:
         ConfigError: neither is set.
     """
-    url = settings.auth.whoami or (settings.oauth.userinfo_url if settings.oauth else None)
+    url = whoami_setting(settings)
     if not url:
         raise ConfigError(
             f"set `auth.whoami` for {provider} in provider-config.yaml: the platform's "

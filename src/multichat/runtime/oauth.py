@@ -9,7 +9,6 @@ configured ``callback_url``: no caller can choose where the code goes.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import secrets
 import threading
@@ -23,7 +22,14 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuth2Client
 
 from multichat.contract import env_name
 from multichat.errors import ConfigError, MultichatError, NotAuthenticated
+from multichat.runtime.client_file import BadClientFile, read_client_file
 from multichat.runtime.config import OAuthSettings, WorkspaceConfig
+from multichat.runtime.sign_in_needs import (
+    METADATA_NAMES,
+    can_discover,
+    endpoint_unset,
+    unset_endpoints,
+)
 
 STATE_TTL_SECONDS = 600.0
 #: Answers to a refresh that mean "sign in again": OAuth's invalid_grant, and Slack's own
@@ -99,24 +105,27 @@ class OAuthSettingsResolved:
 
 
 def load_client_credentials(config: WorkspaceConfig, provider: str) -> ClientCredentials:
-    """Client id and secret: the environment, the credentials file, then ``oauth.client_id``."""
+    """Client id and secret: the environment, the credentials file, then ``oauth.client_id``.
+
+    Raises:
+        BadClientFile: the credentials file is there but broken (:mod:`.client_file`).
+        ConfigError: no client id anywhere.
+    """
     id_name, secret_name = env_name(provider, "CLIENT_ID"), env_name(provider, "CLIENT_SECRET")
     client_id = os.environ.get(id_name)
     client_secret = os.environ.get(secret_name)
     path = config.credentials_path(provider)
-    if not client_id and path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
-            raise ConfigError(f"{path} is not a readable JSON file") from None
-        if isinstance(data, dict):
-            section = data.get("installed") or data.get("web") or data
-            if isinstance(section, dict):
-                client_id = str(section.get("client_id") or "") or None
-                client_secret = client_secret or section.get("client_secret") or None
+    held = read_client_file(path) if not client_id else None
+    if held is not None:
+        client_id = held.client_id
+        client_secret = client_secret or held.client_secret
     if not client_id:
         oauth = config.provider(provider).oauth
         client_id = oauth.client_id if oauth is not None else None
+    if not client_id and held is not None:
+        raise BadClientFile(
+            f"{path} has no client_id: add it (and client_secret), or set {id_name}"
+        )
     if not client_id:
         raise ConfigError(
             f"no OAuth client id for {provider}: put client_id (and client_secret) in {path}, "
@@ -131,22 +140,25 @@ def resolve_settings(
     """Check the provider's ``oauth:`` block and client; a missing piece is a one-line error.
 
     Endpoints left out are discovered from ``oauth.issuer`` or ``oauth.metadata_url``
-    (:mod:`.discovery`). ``need_authorize`` is False for grants without a browser (device,
-    refresh), which need no authorization endpoint.
+    (:mod:`.discovery`), as are those the provider's ``auth.mode`` calls. ``need_authorize`` is
+    False for grants without a browser (device, refresh), which need no authorization endpoint.
     """
     settings = config.provider(provider)
     oauth = settings.oauth or OAuthSettings()
+    grant = "oauth" if need_authorize else "refresh"
+    configured: dict[str, str | None] = {key: getattr(oauth, key) for key in METADATA_NAMES}
     found: dict[str, Any] = {}
-    if (oauth.issuer or oauth.metadata_url) and not (oauth.authorize_url and oauth.token_url):
+    if can_discover(oauth) and (
+        unset_endpoints(grant, configured) or unset_endpoints(settings.auth.mode, configured)
+    ):
         from multichat.runtime.discovery import discover
 
         found = discover(provider, oauth.issuer, oauth.metadata_url)
-    authorize_url = oauth.authorize_url or found.get("authorization_endpoint")
-    if need_authorize:
-        authorize_url = _required(config, provider, "authorize_url", authorize_url)
-    token_url = _required(
-        config, provider, "token_url", oauth.token_url or found.get("token_endpoint")
-    )
+    endpoints = {
+        key: configured[key] or found.get(name) or None for key, name in METADATA_NAMES.items()
+    }
+    for key in unset_endpoints(grant, endpoints):
+        raise endpoint_unset(provider, key, config.path)
     port = settings.port or 8000
     redirect_uri = settings.callback_url or f"http://127.0.0.1:{port}/auth/callback"
     try:
@@ -168,8 +180,8 @@ def resolve_settings(
         )
     return OAuthSettingsResolved(
         provider=provider,
-        authorize_url=authorize_url or "",
-        token_url=token_url,
+        authorize_url=endpoints["authorize_url"] or "",
+        token_url=endpoints["token_url"] or "",
         redirect_uri=redirect_uri,
         scope=oauth.scope_separator.join(settings.scopes),
         pkce=oauth.pkce,
@@ -178,21 +190,10 @@ def resolve_settings(
         revoke_url=oauth.revoke_url or found.get("revocation_endpoint") or None,
         userinfo_url=oauth.userinfo_url or found.get("userinfo_endpoint") or None,
         client=client,
-        device_authorization_url=(
-            oauth.device_authorization_url or found.get("device_authorization_endpoint") or None
-        ),
+        device_authorization_url=endpoints["device_authorization_url"],
         scope_param=oauth.scope_param,
         token_key=oauth.token_key,
     )
-
-
-def _required(config: WorkspaceConfig, provider: str, key: str, value: str | None) -> str:
-    if not value:
-        raise ConfigError(
-            f"{config.path}: `providers.{provider}.oauth.{key}` is not set; copy it from the "
-            "platform's OAuth documentation, or set `oauth.issuer` to discover it"
-        )
-    return value
 
 
 def _client_options(settings: OAuthSettingsResolved) -> dict[str, Any]:

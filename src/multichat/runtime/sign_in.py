@@ -29,6 +29,7 @@ from multichat.runtime.credentials import sendable_token
 from multichat.runtime.identity import who_is
 from multichat.runtime.loader import activate_workspace
 from multichat.runtime.oauth import checked_token
+from multichat.runtime.sign_in_needs import EXCHANGE_PASSWORD
 from multichat.runtime.token_access import provider_auth
 
 if TYPE_CHECKING:
@@ -153,11 +154,11 @@ def sign_in_with_password(
         MultichatError: the provider has no ``exchange_password`` hook.
         OAuthFailed, NotAuthenticated, PlatformError: the platform refused (its reason given).
     """
-    hook = provider_hook(config, provider, "exchange_password")
+    hook = provider_hook(config, provider, EXCHANGE_PASSWORD.name)
     if hook is None:
         raise MultichatError(
             f"{provider} signs in with a password, but its api/auth.py defines no "
-            "`exchange_password(username, password)`: see docs/provider-guide.md"
+            f"`{EXCHANGE_PASSWORD.call}`: see docs/provider-guide.md"
         )
 
     try:

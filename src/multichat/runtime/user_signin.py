@@ -39,6 +39,7 @@ from multichat.errors import MultichatError
 from multichat.runtime.auth_app import check_and_save
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.oauth import AuthorizationFlow, InvalidState
+from multichat.runtime.sign_in_needs import EXCHANGE_PASSWORD, whoami_setting
 from multichat.runtime.signin_pages import Field, device_page, form_page, message_page
 from multichat.runtime.users import SignInRequired, UserIdentity, acting_as
 
@@ -126,7 +127,7 @@ class UserSignIn:
         mode = settings.auth.mode
         if mode in ("oauth", "device"):
             return settings.oauth is not None
-        checkable = bool(settings.auth.whoami or (settings.oauth and settings.oauth.userinfo_url))
+        checkable = whoami_setting(settings) is not None
         if mode == "password":
             return checkable and self._password_hook(provider) is not None
         return checkable
@@ -135,7 +136,7 @@ class UserSignIn:
         from multichat.runtime.sign_in import provider_hook
 
         try:
-            return provider_hook(self.config, provider, "exchange_password")
+            return provider_hook(self.config, provider, EXCHANGE_PASSWORD.name)
         except MultichatError:
             return None
 
