@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +23,16 @@ import pytest
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from helpers import HtmlForm, free_port, generated_workspace, set_provider_keys
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from team_server import ALICE, BOB, CAROL, Team, link_pattern, serving_team
 
-from multichat.runtime import load_config, provider_auth
+from multichat.runtime import load_config, provider_auth, token_access
+from multichat.runtime.config import TOKEN_DIR_ENV, OIDCSettings
 from multichat.runtime.local_signin import sign_out
+from multichat.runtime.multi_user import OIDC_SECRET_ENV, oidc_proxy, proxy_dir
 from multichat.runtime.server import build_server
 from multichat.runtime.users import (
     acting_as,
@@ -254,3 +261,91 @@ async def test_an_expired_token_is_refreshed_once_for_its_person_only(
     alice_after = json.loads(user_token_path(team.workspace, ALICE, PROVIDER).read_text())
     assert alice_after["access_token"] != expired["access_token"]
     assert json.loads(user_token_path(team.workspace, BOB, PROVIDER).read_text()) == bob_before
+
+
+async def test_a_person_whose_refresh_token_the_platform_refuses_gets_a_new_link(
+    team: Team, sandbox: SandboxServer, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="multichat.audit")
+    alice_file = user_token_path(team.workspace, ALICE, PROVIDER)
+    stored = json.loads(alice_file.read_text())
+    with acting_as(ALICE):
+        provider_auth(PROVIDER).save_credentials({**stored, "expires_at": time.time() - 10})
+    # The sandbox's admin API: every token of ada (U01), the refresh token too, is revoked.
+    revoked = httpx2.post(
+        f"{sandbox.url}/admin/users/ada/revoke-tokens",
+        headers={"X-Sandbox-Admin": sandbox.admin_token},
+        timeout=10,
+    )
+    assert revoked.status_code == 200, revoked.text
+
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        with pytest.raises(ToolError) as refused:
+            await whoami(alice)
+        assert "rejected the refresh token" in str(refused.value)
+        assert LINK.search(str(refused.value)) is not None, str(refused.value)
+        assert "multichat auth" not in str(refused.value)
+        assert not alice_file.exists()  # the dead token is gone: no second refusal to wait for
+        with pytest.raises(ToolError, match="no token yet") as again:
+            await whoami(alice)
+        assert await whoami(bob) == "U02"
+
+        link = LINK.search(str(again.value)).group(0)  # type: ignore[union-attr]
+        assert sign_in_through_the_sandbox(link, sandbox_user="ada").status_code == 200
+        assert await whoami(alice) == "U01"
+    audit = [r.getMessage() for r in caplog.records if r.name == "multichat.audit"]
+    assert any("user=alice" in line and "SignInRequired" in line for line in audit), audit
+    assert not any("RefreshRejected" in line for line in audit), audit
+
+
+async def test_removing_a_persons_folder_signs_them_out_while_the_server_runs(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(token_access, "FILE_CHECK_INTERVAL", 0.0)  # check on every call
+    alice_folder = user_token_path(team.workspace, ALICE, PROVIDER).parent.parent
+    async with team.client(ALICE) as alice, team.client(BOB) as bob:
+        assert await whoami(alice) == "U01"  # her token is now in memory
+        shutil.rmtree(alice_folder)  # what docs/deploy.md says forgets a person
+
+        with pytest.raises(ToolError, match="no token yet") as refused:
+            await whoami(alice)
+        assert LINK.search(str(refused.value)) is not None, str(refused.value)
+        assert await whoami(bob) == "U02"
+
+
+def test_the_proxy_keeps_its_state_in_the_token_folder_when_one_is_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # OpenID Connect Discovery 1.0, section 3 (the required metadata):
+    # https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderMetadata
+    issuer_app = Starlette(routes=[Route("/.well-known/openid-configuration", discovery_document)])
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    tokens = tmp_path / "tokens"
+    monkeypatch.setenv(TOKEN_DIR_ENV, str(tokens))
+    monkeypatch.setenv(OIDC_SECRET_ENV, "idp-client-secret")
+    with SandboxServer(app=issuer_app) as issuer:
+        settings = OIDCSettings(issuer=issuer.url, client_id="multichat-team")
+        oidc_proxy(settings, "http://127.0.0.1:9", workspace)
+
+    key = tokens / "oauth-proxy" / "key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert (tokens / "oauth-proxy" / "store").is_dir()
+    assert not (workspace / ".multichat").exists()  # a read-only workspace would do
+    monkeypatch.delenv(TOKEN_DIR_ENV)
+    assert proxy_dir(workspace) == workspace / ".multichat" / "oauth-proxy"
+
+
+async def discovery_document(request: Request) -> JSONResponse:
+    issuer = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {
+            "issuer": issuer,
+            "authorization_endpoint": f"{issuer}/authorize",
+            "token_endpoint": f"{issuer}/token",
+            "jwks_uri": f"{issuer}/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }
+    )

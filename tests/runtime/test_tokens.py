@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from multichat.errors import MultichatError, NotAuthenticated
+from multichat.runtime import token_access
 from multichat.runtime.config import CONFIG_FILENAME, use_config
 from multichat.runtime.credentials import EXPIRY_SKEW_SECONDS, Credentials
 from multichat.runtime.token_access import ProviderAuth, provider_auth
@@ -312,8 +313,49 @@ def test_save_credentials_writes_the_file_and_the_cache(token_file):
     assert json.loads(token_file.read_text())["access_token"] == ACCESS
     assert auth.token_info["credentials"] is saved
     assert auth.token_info["last_refresh"] is not None
-    token_file.unlink()
     assert auth.get_credentials() is saved
+
+
+def test_a_token_file_deleted_by_hand_signs_the_server_out(token_file, monkeypatch):
+    monkeypatch.setattr(token_access, "FILE_CHECK_INTERVAL", 0.0)  # check on every call
+    auth = ProviderAuth("alpha")
+    auth.save_credentials({"access_token": ACCESS})
+    assert auth.get_credentials() is not None
+
+    token_file.unlink()  # `rm token.json`, or `multichat auth alpha --logout` elsewhere
+
+    assert auth.get_credentials() is None
+    with pytest.raises(NotAuthenticated, match=r"no token yet\): run `multichat auth alpha`"):
+        auth.require_credentials()
+
+
+def test_a_token_file_replaced_by_another_process_is_read_again(token_file, monkeypatch):
+    monkeypatch.setattr(token_access, "FILE_CHECK_INTERVAL", 0.0)
+    auth = ProviderAuth("alpha")
+    auth.save_credentials({"access_token": ACCESS})
+    assert auth.get_credentials().access_token == ACCESS  # type: ignore[union-attr]
+
+    JsonFileTokenStore(token_file).save({"access_token": "xoxb-from-another-process"})
+
+    assert auth.get_credentials().access_token == "xoxb-from-another-process"  # type: ignore[union-attr]
+
+
+def test_a_warm_call_looks_at_the_file_once_per_interval_only(token_file, monkeypatch):
+    looked: list[str] = []
+    stamp = token_access._file_stamp
+    monkeypatch.setattr(
+        token_access, "_file_stamp", lambda path: looked.append(path) or stamp(path)
+    )
+    monkeypatch.setattr(token_access, "FILE_CHECK_INTERVAL", 3600.0)
+    auth = ProviderAuth("alpha")
+    saved = auth.save_credentials({"access_token": ACCESS})
+    looked.clear()
+
+    assert all(auth.get_credentials() is saved for _ in range(1000))
+    assert looked == []
+    auth.token_info["checked"] -= 3600  # the interval has passed
+    assert auth.get_credentials() is saved
+    assert looked == [str(token_file)]
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Discord keeps no read marker for bots (discord-api-docs#13: there is no read-state API), so the
 newest message id ``catch_up`` reported is remembered per channel, in
-``.multichat/state/<provider>/catch_up.json``. The file is small, rewritten atomically, and
+``.multichat/state/<provider>/catch_up.json`` (on a team server, per person: see
+:func:`~multichat.platforms._watermarks.state_file`). The file is small, rewritten atomically, and
 merged rather than overwritten: a marker never moves back, whoever wrote last.
 """
 
@@ -15,8 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from multichat.atomic_file import write_atomically
-from multichat.contract import STATE_DIR
-from multichat.platforms._watermarks import state_file
+from multichat.platforms import _watermarks as watermarks
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +28,12 @@ _write_lock = threading.Lock()
 
 def state_path(provider: str) -> Path:
     """``<workspace>/.multichat/state/<provider>/catch_up.json``."""
-    return state_file(provider, FILE_NAME)
+    return watermarks.state_file(provider, FILE_NAME)
 
 
-def relative_state_path(provider: str) -> str:
-    """The same path relative to the workspace, as notes show it."""
-    return (STATE_DIR / "state" / provider / FILE_NAME).as_posix()
+def where_kept(provider: str) -> str:
+    """Where the markers are, as notes say it (a person is not shown server paths)."""
+    return watermarks.where_kept(provider, FILE_NAME)
 
 
 def read_markers(path: Path) -> dict[str, str]:
@@ -67,5 +67,5 @@ def save_markers(path: Path, reported: Mapping[str, str]) -> None:
                 markers[channel] = message
         newest = sorted(markers.items(), key=lambda item: int(item[1]), reverse=True)
         document = {"version": 1, "last_reported": dict(newest[:MAX_CHANNELS])}
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         write_atomically(path, (json.dumps(document, indent=1) + "\n").encode("utf-8"))

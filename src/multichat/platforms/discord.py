@@ -636,7 +636,7 @@ class Adapter(ChatAdapter):
             note=(
                 "Discord keeps no read marker for bots: unread here means newer than the last "
                 "message catch_up reported in that channel, remembered in "
-                f"{state.relative_state_path(self.provider)} (the first catch_up shows each "
+                f"{state.where_kept(self.provider)} (the first catch_up shows each "
                 f"channel's latest messages). Counts stop at {PAGE}; mentions are of the bot."
             ),
         )

@@ -46,7 +46,12 @@ from multichat.platforms._graph import (
     sender_of,
     when,
 )
-from multichat.platforms._watermarks import read_watermarks, state_file, write_watermarks
+from multichat.platforms._watermarks import (
+    read_watermarks,
+    state_file,
+    where_kept,
+    write_watermarks,
+)
 from multichat.runtime.config import load_config
 from multichat.runtime.platform_client import PlatformError
 
@@ -519,8 +524,8 @@ class Adapter(ChatAdapter):
                 "Chats: from Teams' read marker (viewpoint.lastMessageReadDateTime). Channels: "
                 "Microsoft Graph has no read marker for channel messages, so a channel shows "
                 "the top-level posts since the last catch_up, remembered in "
-                f".multichat/state/{self.provider}/{WATERMARKS_FILE} in the workspace (the "
-                "first catch-up covers the last 24 hours). Nothing is marked as read in Teams."
+                f"{where_kept(self.provider, WATERMARKS_FILE)} (the first catch-up covers the "
+                "last 24 hours). Nothing is marked as read in Teams."
             ),
         )
 

@@ -23,7 +23,7 @@ from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 
 from multichat.contract import STATE_DIR
 from multichat.errors import UserError
-from multichat.runtime.config import OIDCSettings, WorkspaceConfig
+from multichat.runtime.config import OIDCSettings, WorkspaceConfig, token_dir
 from multichat.runtime.users import (
     UserIdentity,
     acting_as,
@@ -50,6 +50,19 @@ OIDC_CALLBACK_PATH = "/oidc/callback"
 OIDC_SECRET_ENV = "MULTICHAT_OIDC_CLIENT_SECRET"  # noqa: S105 - a variable's name
 #: The OAuth proxy's state (client registrations, encrypted upstream tokens) and its key.
 PROXY_DIR = STATE_DIR / "oauth-proxy"
+
+
+def proxy_dir(workspace: Path) -> Path:
+    """``workspace/.multichat/oauth-proxy``, or ``$MULTICHAT_TOKEN_DIR/oauth-proxy`` when set.
+
+    It holds secrets that change while the server runs, as the tokens do, so it goes where
+    they go: a container may mount the workspace read-only and the token folder writable.
+
+    Raises:
+        ConfigError: ``MULTICHAT_TOKEN_DIR`` names something that is not a folder.
+    """
+    folder = token_dir()
+    return folder / PROXY_DIR.name if folder is not None else workspace / PROXY_DIR
 
 
 def identity_of(token: AccessToken | None) -> UserIdentity | None:
@@ -135,9 +148,9 @@ def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDC
     """FastMCP's OIDC proxy for the configured identity provider, at ``public_url``.
 
     It verifies the identity provider's ``id_token`` (a JWT, whatever the access token is),
-    so every request carries the person's ``iss`` and ``sub``. Its state lives encrypted under
-    ``.multichat/oauth-proxy/`` with a key made once (0600), so clients stay registered and
-    signed in across restarts.
+    so every request carries the person's ``iss`` and ``sub``. Its state lives encrypted in
+    :func:`proxy_dir` with a key made once (0600), so clients stay registered and signed in
+    across restarts.
 
     Raises:
         UserError: no client secret (``MULTICHAT_OIDC_CLIENT_SECRET`` or ``client_secret``).
@@ -158,7 +171,7 @@ def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDC
             f"server.auth.oidc needs the client's secret: set {OIDC_SECRET_ENV} (or "
             "client_secret in provider-config.yaml)"
         )
-    folder = workspace / PROXY_DIR
+    folder = proxy_dir(workspace)
     key = _proxy_key(folder)
     store_dir = folder / "store"
     store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -2,12 +2,19 @@
 
 One :class:`ProviderAuth` exists per provider and process, so the generated ``api/auth.py``,
 its ``server_auth.py`` and the runtime all share one ``_token_info``. A warm
-:meth:`ProviderAuth.get_credentials` is a dictionary lookup: no file I/O, no lock.
+:meth:`ProviderAuth.get_credentials` is a dictionary lookup and a clock read: no lock, no file
+read, a ``stat`` once a second (below).
 
 An expired token is refreshed once however many callers ask at once: threads (and asyncio
 tasks, which wait in worker threads) queue on one lock, processes on the token file's lock, and
 each re-reads the stored token before refreshing, so whoever comes second uses the first's
 result.
+
+A token file changed or deleted behind the process's back (``multichat auth --logout`` in
+another terminal, a person's folder removed by hand) is noticed: at most once every
+:data:`FILE_CHECK_INTERVAL` seconds, a warm call compares the file's ``stat`` with what was
+loaded, and reloads (or finds no token) when they differ. A ``stat`` on every call would cost
+more than the rest of the warm path together.
 
 Isolation: code in ``src.providers.X`` gets only X's token through this API. :func:`provider_auth`
 and :class:`ProviderAuth` look at the calling module and raise :class:`TokenAccessDenied` for
@@ -32,6 +39,7 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import anyio.to_thread
@@ -51,6 +59,52 @@ from multichat.runtime.users import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: Seconds between two checks that a loaded token's file is still the one loaded.
+FILE_CHECK_INTERVAL = 1.0
+#: What tells one version of a token file from another: inode, mtime (ns), size; None: absent.
+FileStamp = tuple[int, int, int] | None
+
+
+def _file_stamp(path: str) -> FileStamp:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_ino, found.st_mtime_ns, found.st_size
+
+
+def _empty_slot() -> dict[str, Any]:
+    """A token slot with nothing loaded; ``file`` is the loaded file and its stamp, if any."""
+    return {
+        "credentials": None,
+        "last_refresh": None,
+        "token_path": None,
+        "file": None,
+        "checked": 0.0,
+    }
+
+
+def _cached(info: dict[str, Any]) -> Credentials | None:
+    """The slot's unexpired in-memory token, unless its file has changed or gone since."""
+    cached = info["credentials"]
+    if not isinstance(cached, Credentials) or cached.is_expired():
+        return None
+    seen: tuple[str, FileStamp] | None = info["file"]
+    if seen is not None and monotonic() - info["checked"] >= FILE_CHECK_INTERVAL:
+        if _file_stamp(seen[0]) != seen[1]:
+            return None
+        info["checked"] = monotonic()
+    return cached
+
+
+def _remember_file(info: dict[str, Any], store: TokenStore, stamp: FileStamp) -> None:
+    """Record which version of the token file the slot's token came from (files only)."""
+    if isinstance(store, JsonFileTokenStore):
+        info["file"] = (str(store.path), stamp)
+        info["checked"] = monotonic()
+    else:
+        info["file"] = None
 
 
 def _check_caller(provider: str, module: str) -> None:
@@ -82,11 +136,7 @@ class ProviderAuth:
         """
         _check_caller(provider, _calling_module())
         self.provider = provider
-        self.token_info: dict[str, Any] = {
-            "credentials": None,
-            "last_refresh": None,
-            "token_path": None,
-        }
+        self.token_info: dict[str, Any] = _empty_slot()
         self._refresh_lock = threading.Lock()
         self.refresh_count = 0
         #: Each person's in-memory token and refresh lock, by :attr:`UserIdentity.key`.
@@ -107,8 +157,7 @@ class ProviderAuth:
         slot = self._people.get(user.key)
         if slot is None:
             with self._people_lock:
-                empty = {"credentials": None, "last_refresh": None, "token_path": None}
-                slot = self._people.setdefault(user.key, (empty, threading.Lock()))
+                slot = self._people.setdefault(user.key, (_empty_slot(), threading.Lock()))
         return slot[0], slot[1], user
 
     def __repr__(self) -> str:
@@ -180,19 +229,31 @@ class ProviderAuth:
 
         Raises:
             RefreshRejected: the platform refused the refresh token; run ``multichat auth``.
+            SignInRequired: the same, for a call made for a person, whose dead token file is
+                deleted; the message holds their new sign-in link.
         """
         info, lock, user = self._slot()
-        cached = info["credentials"]
-        if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
-            return cached
-        with lock:
-            cached = info["credentials"]
-            if token_path is None and isinstance(cached, Credentials) and not cached.is_expired():
+        if token_path is None:
+            cached = _cached(info)
+            if cached is not None:
                 return cached
+        with lock:
+            if token_path is None:
+                cached = _cached(info)
+                if cached is not None:
+                    return cached
             from_environment = (
                 self.environment_credentials() if token_path is None and user is None else None
             )
-            credentials = from_environment or self._load_or_refresh(self.store(token_path), info)
+            if from_environment is not None:
+                credentials: Credentials | None = from_environment
+                if token_path is None:
+                    info["file"] = None
+            else:
+                # An explicit file is read afresh each time: nothing of it goes in the slot.
+                slot = info if token_path is None else _empty_slot()
+                slot["credentials"] = None  # a reload that fails must not leave the old token
+                credentials = self._load_or_refresh(self.store(token_path), slot, user)
             if token_path is None:
                 info["credentials"] = credentials
         return credentials
@@ -220,19 +281,28 @@ class ProviderAuth:
 
     async def aget_credentials(self) -> Credentials | None:
         """:meth:`get_credentials` for async code: a refresh waits in a worker thread."""
-        cached = self._slot()[0]["credentials"]
-        if isinstance(cached, Credentials) and not cached.is_expired():
+        cached = _cached(self._slot()[0])
+        if cached is not None:
             return cached
         return await anyio.to_thread.run_sync(self.get_credentials)
 
     async def arequire_credentials(self) -> Credentials:
         """:meth:`require_credentials` for async code."""
-        cached = self._slot()[0]["credentials"]
-        if isinstance(cached, Credentials) and not cached.is_expired():
+        cached = _cached(self._slot()[0])
+        if cached is not None:
             return cached
         return await anyio.to_thread.run_sync(self.require_credentials)
 
-    def _load_or_refresh(self, store: TokenStore, info: dict[str, Any]) -> Credentials | None:
+    def _load_or_refresh(
+        self, store: TokenStore, info: dict[str, Any], user: UserIdentity | None
+    ) -> Credentials | None:
+        """The stored token, refreshed (and saved) when expired; records the file it came from.
+
+        The file's stamp is taken before reading it: a write in between makes the stamp older
+        than the content, so the next check reloads rather than missing the change.
+        """
+        file = store.path if isinstance(store, JsonFileTokenStore) else None
+        _remember_file(info, store, _file_stamp(str(file)) if file is not None else None)
         data = store.load()
         if data is None:
             return None
@@ -249,8 +319,19 @@ class ProviderAuth:
             credentials = Credentials(data)
             if credentials.is_usable():
                 return self._sendable(credentials, store)
-            refreshed = Credentials(self._refresh(credentials)).obtained_now()
+            from multichat.runtime.oauth import RefreshRejected
+
+            try:
+                refreshed = Credentials(self._refresh(credentials)).obtained_now()
+            except RefreshRejected:
+                if user is None:
+                    raise  # one account: `multichat auth NAME` replaces the file
+                # A person signs in again through their link; the dead token would only send
+                # every later call to the platform to be refused once more.
+                store.delete()
+                raise self.signed_out("the platform rejected the refresh token") from None
             store.save(refreshed.to_dict())
+            _remember_file(info, store, _file_stamp(str(file)) if file is not None else None)
         info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return refreshed
 
@@ -325,7 +406,9 @@ class ProviderAuth:
         store = self.store(token_path)
         with store.lock():
             store.save(token.to_dict())
+            stamp = _file_stamp(str(store.path)) if isinstance(store, JsonFileTokenStore) else None
         if token_path is None:
+            _remember_file(info, store, stamp)
             info["credentials"] = token
             info["last_refresh"] = datetime.datetime.now(datetime.UTC)
         return token
@@ -415,6 +498,6 @@ def reset_provider_auth() -> None:
     The instances stay: modules that hold one keep sharing it with the runtime.
     """
     for instance in _instances.values():
-        instance.token_info.update(credentials=None, last_refresh=None, token_path=None)
+        instance.token_info.update(_empty_slot())
         with instance._people_lock:
             instance._people.clear()

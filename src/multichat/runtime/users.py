@@ -100,15 +100,24 @@ def sign_in_required(provider: str, reason: str, user: UserIdentity) -> SignInRe
     return SignInRequired(provider, reason, link)
 
 
+def user_folder(root: Path, user: UserIdentity, provider: str) -> Path:
+    """``root/.multichat/users/<key>/<provider>``: all this server keeps for one person there.
+
+    Their token and their local state (read markers); removing ``users/<key>`` forgets the
+    person. With ``MULTICHAT_TOKEN_DIR`` set, ``$MULTICHAT_TOKEN_DIR/users/...``.
+    """
+    validate_provider_name(provider)
+    folder = token_dir()
+    base = folder / USERS_DIR.name if folder is not None else root / USERS_DIR
+    return base / user.key / provider
+
+
 def user_token_path(root: Path, user: UserIdentity, provider: str) -> Path:
     """``root/.multichat/users/<key>/<provider>/token.json``: one file per person and provider.
 
     With ``MULTICHAT_TOKEN_DIR`` set (tokens on a volume), ``$MULTICHAT_TOKEN_DIR/users/...``.
     """
-    validate_provider_name(provider)
-    folder = token_dir()
-    base = folder / USERS_DIR.name if folder is not None else root / USERS_DIR
-    return base / user.key / provider / TOKEN_FILENAME
+    return user_folder(root, user, provider) / TOKEN_FILENAME
 
 
 def no_user_error(provider: str) -> TokenAccessDenied:

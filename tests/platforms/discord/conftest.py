@@ -2,7 +2,8 @@
 
 The fake (checked against Discord's own description) and the workspace are made once for all
 the Discord tests; each test gets a fresh :class:`DiscordWorld` behind the fake, a clean
-catch_up state, and the bot token in ``MULTICHAT_DC_TOKEN`` (sent as ``Authorization: Bot``).
+catch_up state (each person's too), and the bot token in ``MULTICHAT_DC_TOKEN`` (sent as
+``Authorization: Bot``).
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def world(
     fake.failures.clear()
     created = DiscordWorld()
     created.install(fake)
-    shutil.rmtree(dc_workspace / ".multichat" / "state", ignore_errors=True)
+    for kept in ("state", "users"):  # single-user and per-person catch_up state
+        shutil.rmtree(dc_workspace / ".multichat" / kept, ignore_errors=True)
     monkeypatch.setenv(f"MULTICHAT_{PROVIDER.upper()}_TOKEN", TOKEN)
     yield created
     fake.assert_clean()

@@ -36,10 +36,12 @@ from fastmcp import Client
 from fastmcp.exceptions import ToolError
 from helpers import connect
 from ruamel.yaml import YAML
+from team_server import ALICE, BOB, serving_team
 
 from multichat.platforms.discord import MENTIONS_NOTE, Adapter
 from multichat.runtime import UNTRUSTED_NOTICE
 from multichat.runtime.untrusted import BEGIN, END, unmark_untrusted
+from multichat.runtime.users import user_token_path
 
 READERS = {
     "list_channels",
@@ -512,6 +514,25 @@ async def test_catch_up_remembers_what_it_reported(dc_workspace, world, discord_
         "new two",
         "new one @Multichat",
     ]
+
+
+async def test_on_a_team_server_each_person_has_their_own_markers(dc_workspace, world):
+    bot_token = {"access_token": TOKEN}
+    with serving_team(dc_workspace, PROVIDER, {ALICE: bot_token, BOB: bot_token}) as team:
+        async with team.client(ALICE) as alice, team.client(BOB) as bob:
+            alice_first = await call(alice, "catch_up", per_channel=3)
+            alice_again = await call(alice, "catch_up", per_channel=3)
+            bob_first = await call(bob, "catch_up", per_channel=3)
+
+    assert len(alice_first["channels"]) == 7
+    assert alice_again["channels"] == []
+    assert len(bob_first["channels"]) == 7  # what Alice saw is not read for Bob
+    assert "for you alone" in alice_first["note"]
+    assert ".multichat" not in alice_first["note"]  # no server path goes to a person
+    assert not state_file(dc_workspace).exists()
+    for person in (ALICE, BOB):
+        kept = user_token_path(dc_workspace, person, PROVIDER).with_name("state") / "catch_up.json"
+        assert GENERAL in json.loads(kept.read_text())["last_reported"]
 
 
 async def test_an_unreadable_state_file_starts_afresh(dc_workspace, world):

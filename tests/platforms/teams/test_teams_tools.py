@@ -25,10 +25,12 @@ from graph_world import (
     token_rejected,
 )
 from helpers import connect
-from teams_support import PROVIDER, point_at
+from team_server import ALICE, BOB, serving_team
+from teams_support import PROVIDER, TOKEN, point_at
 
 from multichat.runtime import UNTRUSTED_NOTICE
 from multichat.runtime.untrusted import unmark_untrusted
+from multichat.runtime.users import user_token_path
 
 READERS = {
     "list_channels",
@@ -276,6 +278,33 @@ async def test_catch_up_reads_chat_markers_and_keeps_a_channel_watermark(teams_w
     assert set(marks) == {GENERAL_PATH, INCIDENTS_PATH}
     assert state.stat().st_mode & 0o777 == 0o600
     state.unlink()
+
+
+async def test_on_a_team_server_each_person_has_their_own_channel_watermarks(
+    teams_workspace, graph
+):
+    (teams_workspace / WATERMARKS).unlink(missing_ok=True)
+    token = {"access_token": TOKEN}
+    with serving_team(teams_workspace, PROVIDER, {ALICE: token, BOB: token}) as team:
+        async with team.client(ALICE) as alice, team.client(BOB) as bob:
+            alice_first = (await alice.call_tool(f"{PROVIDER}_catch_up", {})).structured_content
+            alice_again = (await alice.call_tool(f"{PROVIDER}_catch_up", {})).structured_content
+            bob_first = (await bob.call_tool(f"{PROVIDER}_catch_up", {})).structured_content
+
+    def channels(answer: Any) -> set[str]:
+        return {news["channel_id"] for news in answer["channels"]}
+
+    assert GENERAL_PATH in channels(alice_first)
+    assert GENERAL_PATH not in channels(alice_again)
+    assert GENERAL_PATH in channels(bob_first)  # Alice's catch-up moved only her watermark
+    assert "for you alone" in alice_first["note"]
+    assert ".multichat" not in alice_first["note"]
+    assert not (teams_workspace / WATERMARKS).exists()
+    for person in (ALICE, BOB):
+        folder = user_token_path(teams_workspace, person, PROVIDER).with_name("state")
+        kept = folder / "channel-watermarks.json"
+        assert GENERAL_PATH in json.loads(kept.read_text())
+        shutil.rmtree(folder)
 
 
 async def test_mark_read_marks_a_chat_and_refuses_a_channel(
