@@ -31,10 +31,10 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_CODES: tuple[tuple[int, str], ...] = (
-    (EXIT_OK, "success"),
+    (EXIT_OK, "success; also `run` stopped by SIGTERM"),
     (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
     (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C), `run` included"),
 )
 
 
