@@ -116,7 +116,9 @@ def test_sigterm_stops_a_stdio_server_with_exit_0(workspace: Path, add_provider,
         process.stdin.write(INITIALIZE_LINE.encode())
         process.stdin.flush()
         assert b'"result"' in process.stdout.readline()  # serving, stdin still open
-        process.send_signal(signal.SIGTERM)  # how an MCP client ends a server that lingers
+        # How an MCP client ends a server that stays after stdin closes:
+        # https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#stdio
+        process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=20)
         assert process.stderr is not None
         errors = process.stderr.read()
