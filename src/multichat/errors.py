@@ -33,11 +33,11 @@ EXIT_USAGE = 2
 EXIT_UNCHECKED = 3
 EXIT_INTERRUPTED = 130
 EXIT_CODES: tuple[tuple[int, str], ...] = (
-    (EXIT_OK, "success"),
+    (EXIT_OK, "success; also `run` stopped by SIGTERM"),
     (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
     (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
     (EXIT_UNCHECKED, "auth --status: a token is stored but the platform could not check it"),
-    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C), `run` included"),
 )
 
 

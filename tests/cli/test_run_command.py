@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
+import pytest
 from helpers import (
     CHAT_PROVIDER_INFO,
     HTTP_TOKEN,
@@ -72,6 +73,24 @@ def test_reload_restarts_the_server_when_a_provider_changes(
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=DEADLINE)
     assert "Traceback" not in "".join(errors.seen)
+
+
+def test_reload_stops_on_sigterm_with_exit_0_and_stops_its_server(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    port = free_port()
+    with serving_http(workspace, "--reload", "--port", str(port)) as (process, errors):
+        deadline = time.monotonic() + DEADLINE
+        wait_for_line(errors, "serving MCP at", deadline)
+        process.send_signal(signal.SIGTERM)  # a process manager stopping the watcher
+        code = process.wait(timeout=DEADLINE)
+        # the server, a child of the watcher, holds stderr too: EOF once it has ended as well
+        seen = errors.join(DEADLINE)
+    assert code == 0, seen
+    assert "Traceback" not in seen
+    with pytest.raises(httpx2.TransportError):
+        httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE)
 
 
 def test_json_says_each_start_up_event_as_one_json_line(

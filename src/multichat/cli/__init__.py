@@ -2,6 +2,8 @@
 
 ``multichat.cli.main`` is the only place that turns :class:`multichat.errors.MultichatError`
 into a line on stderr and an exit code. ``--version`` is answered here, before Typer loads.
+Every command's stdout drops its output, instead of failing, once its reader has gone
+(:mod:`.closed_stdout`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
+    from multichat.cli.closed_stdout import drop_output_once_its_reader_is_gone
+
+    drop_output_once_its_reader_is_gone()
     args = sys.argv[1:] if argv is None else argv
     if args == ["--version"]:
         from multichat import __version__

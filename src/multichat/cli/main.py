@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -54,12 +55,24 @@ def main(argv: list[str] | None = None) -> None:
     """Run the CLI and exit with its code: 0 ok, 1 failure, 2 bad input or usage, 130 Ctrl-C."""
     state.argv = list(sys.argv[1:] if argv is None else argv)
     code = _run(argv)
-    if not state.quiet_interrupt:
+    if state.quiet_interrupt:
+        # A server's exit waits for a tool still running in a thread (Python cannot stop
+        # one): Ctrl-C or SIGTERM then ends the process at once, with the same code.
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(stop, lambda signum, frame: _exit_at_once(code))
+    else:
         # The command is over and has said how it ended: a Ctrl-C from here on, while the
         # interpreter shuts down, would kill the process with SIGINT and hide that result.
-        # (A server keeps Ctrl-C: its shutdown can wait on a tool's thread.)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code)
+
+
+def _exit_at_once(code: int) -> None:
+    """End the process now, not waiting for threads; what it printed is flushed first."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    os._exit(code)
 
 
 def _run(argv: list[str] | None) -> int:

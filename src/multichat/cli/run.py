@@ -170,6 +170,7 @@ def run(
 ) -> None:
     """Serve the workspace's providers over MCP; tools are named PROVIDER_TOOL."""
     state.quiet_interrupt = True
+    _stop_on_sigterm()
     from multichat.contract import validate_provider_name
 
     for name in provider or []:
@@ -203,6 +204,20 @@ def run(
     )
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops the server as asked, with exit 0, whenever it comes (docs/cli.md).
+
+    While serving, the server catches it itself to stop gracefully (runtime/stdio.py,
+    runtime/http_shutdown.py); this covers loading, before it does.
+    """
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def _serve_reloading(config_path: Path) -> None:
     """Run this same ``run`` (without ``--reload``) in a child; restart it when files change.
 
@@ -234,7 +249,7 @@ def _serve_reloading(config_path: Path) -> None:
 
     def terminated(signum: int, frame: object) -> None:  # a process manager stopping us
         server.terminate()
-        raise SystemExit(128 + signum)
+        raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, terminated)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -110,8 +111,13 @@ def run_server(
     announce: Callable[[str, str], None] | None = None,
     stateless: bool = False,
     listener: socket.socket | None = None,
+    cancelled: Callable[[int], None] | None = None,
 ) -> None:
     """Serve over stdio or streamable HTTP (at ``/mcp``); blocks until stopped.
+
+    Ctrl-C raises ``KeyboardInterrupt`` once stopped; SIGTERM stops it and returns (over HTTP
+    after the grace window of :mod:`.http_shutdown`, whose count of the calls still running
+    then goes to ``cancelled``).
 
     Over HTTP, ``listener`` is a socket already bound to ``host:port`` (``port`` its real one).
 
@@ -153,6 +159,7 @@ def run_server(
         stateless=stateless,
         listener=listener,
         loop=loop,
+        cancelled=cancelled,
     )
 
 
@@ -165,8 +172,13 @@ def serve_http(
     stateless: bool = False,
     listener: socket.socket | None = None,
     loop: EventLoop | None = None,
+    cancelled: Callable[[int], None] | None = None,
 ) -> None:
     """Serve streamable HTTP at ``/mcp`` with uvicorn, logging to stderr only; blocks.
+
+    Ctrl-C and SIGTERM stop it after a grace window for the requests in flight, which are then
+    cancelled and counted to ``cancelled`` (:mod:`.http_shutdown`); after Ctrl-C it raises
+    ``KeyboardInterrupt``, after SIGTERM it returns.
 
     ``listener``, a socket bound to ``port`` already, is served on instead of binding anew.
     ``loop`` is the event loop uvicorn runs (default: :func:`chosen_event_loop`).
@@ -179,10 +191,15 @@ def serve_http(
     import uvicorn
 
     from multichat.runtime.event_loop import chosen_event_loop
+    from multichat.runtime.http_shutdown import (
+        UVICORN_TIMEOUT_SECONDS,
+        InFlightRequests,
+        StoppingServer,
+    )
 
     if loop is None:
         loop = chosen_event_loop()
-    app = protected_http_app(server, protection, port, stateless=stateless)
+    requests = InFlightRequests(protected_http_app(server, protection, port, stateless=stateless))
     level = logging.getLogger().getEffectiveLevel()
     logger.info(
         "serving MCP over HTTP at http://%s:%s/mcp (%s)",
@@ -193,30 +210,27 @@ def serve_http(
     # log_config=None: uvicorn's records go through the root logger (stderr, at our level)
     # instead of its own handlers, whose access log writes to stdout.
     config = uvicorn.Config(
-        app,
+        requests,
         host=protection.host,
         port=port,
         log_config=None,
         log_level=level,
         access_log=level <= logging.INFO,
         lifespan="on",
-        timeout_graceful_shutdown=2,
+        timeout_graceful_shutdown=UVICORN_TIMEOUT_SECONDS,
         loop=loop,
     )
 
-    class AnnouncingServer(uvicorn.Server):
-        """uvicorn's server, saying where it listens once it does."""
+    def listening(bound: int) -> None:
+        if announce is not None:
+            from multichat.runtime.addresses import url_host
 
-        async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
-            if announce is not None and not self.should_exit and self.servers:
-                from multichat.runtime.addresses import url_host
+            announce(f"http://{url_host(protection.host)}:{bound}/mcp", protection.describe())
 
-                bound = self.servers[0].sockets[0].getsockname()[1]
-                url = f"http://{url_host(protection.host)}:{bound}/mcp"
-                announce(url, protection.describe())
-
-    AnnouncingServer(config).run(sockets=[listener] if listener is not None else None)
+    stopping = StoppingServer(config, requests, listening=listening, cancelled=cancelled)
+    stopping.run(sockets=[listener] if listener is not None else None)
+    if stopping.stop_signal == signal.SIGINT:
+        raise KeyboardInterrupt
 
 
 def protected_http_app(

@@ -166,6 +166,7 @@ def serve_workspace(
         announce=events.serving,
         stateless=options.stateless,
         listener=listener,
+        cancelled=events.cancelled,
     )
 
 

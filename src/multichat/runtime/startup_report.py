@@ -1,10 +1,11 @@
-"""What ``multichat run`` says on stderr while it starts: lines for people, or JSON for tools.
+"""What ``multichat run`` says on stderr as it starts and stops: for people, or JSON for tools.
 
 With ``--json`` each event is one JSON object on its own stderr line (stdout stays MCP's):
 ``{"event": "warning", "message": ...}``, ``{"event": "skipped", "provider": ..., "reason":
 ...}``, ``{"event": "notice", "message": ...}``, ``{"event": "loaded", "providers": [...],
 "transport": ..., "dynamic": ...}`` and, over HTTP once the socket listens, ``{"event":
-"serving", "url": ..., "protection": ...}``. docs/cli.md documents the shape.
+"serving", "url": ..., "protection": ...}``; when the server stops with calls still running
+after the grace window, ``{"event": "cancelled", "calls": N}``. docs/cli.md documents the shape.
 """
 
 from __future__ import annotations
@@ -63,4 +64,13 @@ class StartupReport:
             f"multichat: serving MCP at {url} ({protection}); Ctrl-C stops it",
             url=url,
             protection=protection,
+        )
+
+    def cancelled(self, calls: int) -> None:
+        """The server stopped with ``calls`` still running after the grace window."""
+        were = "call was" if calls == 1 else "calls were"
+        self._event(
+            "cancelled",
+            f"multichat: stopped while {calls} {were} in flight (cancelled)",
+            calls=calls,
         )

@@ -5,14 +5,17 @@ The MCP SDK's stdio transport hands such a line on as an exception, and its disp
 id. This wraps the transport's read stream to answer those, then serves exactly as
 ``FastMCP.run_stdio_async`` does (same lifespan, same transport marker), but with the client's
 pipes served by the event loop itself (:mod:`.stdio_pipes`), or stdin read by a daemon thread
-(:mod:`.stdin_lines`) where they are not pipes, so that Ctrl-C stops the server at once. It
-is the one module that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a
-test pins both.
+(:mod:`.stdin_lines`) where they are not pipes, so that Ctrl-C stops the server at once, and
+SIGTERM stops it too (returning, where Ctrl-C raises ``KeyboardInterrupt``). It is the one
+module that uses FastMCP's private API (``_lifespan_manager``, ``_mcp_server``); a test pins
+both.
 """
 
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
 from types import TracebackType
 from typing import Any, BinaryIO
 
@@ -80,7 +83,23 @@ class _AnswerParseErrors:
 
 
 async def serve_stdio(server: FastMCP[Any]) -> None:
-    """Serve ``server`` over this process's stdin and stdout until stdin closes."""
+    """Serve ``server`` over this process's stdin and stdout until stdin closes or SIGTERM."""
+    async with anyio.create_task_group() as serving:
+        if sys.platform != "win32":  # no signal handlers in Windows event loops
+            serving.start_soon(_stop_on_sigterm, serving.cancel_scope)
+        await _serve_stdio(server)
+        serving.cancel_scope.cancel()  # served: stop listening for the signal
+
+
+async def _stop_on_sigterm(serving: anyio.CancelScope) -> None:
+    """Cancel ``serving`` when SIGTERM comes (an MCP client ending the server, a supervisor)."""
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            serving.cancel()
+            return
+
+
+async def _serve_stdio(server: FastMCP[Any]) -> None:
     from fastmcp.server.context import reset_transport, set_transport
 
     token = set_transport("stdio")
