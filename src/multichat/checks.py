@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from multichat.contract import AUTH_ROUTES, CONTRACT_FILES, GUIDE_KEYS, env_name, package_name
+from multichat.docs_pages import docs_page
 from multichat.errors import SIGN_IN_HINTS, ConfigError
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.loader import LoadReport, activate_workspace, load_providers
@@ -148,7 +149,7 @@ def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> li
             name,
             "error",
             f"missing {file}",
-            f"create {folder / file} as docs/provider-guide.md shows",
+            f"create {folder / file} as {docs_page('provider-guide.md')} shows",
         )
         for file in CONTRACT_FILES
         if not (folder / file).is_file()
@@ -270,7 +271,7 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
             name,
             "warning",
             f"{config.path.name} lacks {', '.join(missing)}",
-            "add them as docs/provider-guide.md lists",
+            f"add them as {docs_page('provider-guide.md')} lists",
         )
     ]
 
