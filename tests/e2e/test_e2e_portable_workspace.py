@@ -102,6 +102,20 @@ def test_the_container_files_serve_over_http_with_tokens_on_a_volume(ws: Path, t
     assert "MULTICHAT_TOKEN_DIR=/tokens" in dockerfile
     assert "VOLUME /tokens" in dockerfile
     assert '"--transport", "http", "--host", "0.0.0.0"' in dockerfile
+    # The comment's commands: the HTTP token comes from the shell, which keeps it for clients,
+    # and `auth` runs multichat as CMD does (the uv image has no .venv/bin on PATH).
+    comment = [
+        line.removeprefix("#").strip() for line in dockerfile.splitlines() if line[:1] == "#"
+    ]
+    (serve,) = [line for line in comment if line.startswith("docker run -p")]
+    assert " -e MULTICHAT_HTTP_TOKEN " in serve
+    assert 'export MULTICHAT_HTTP_TOKEN="$(openssl rand' in "\n".join(comment)
+    (sign_in,) = [
+        line for line in comment if line.startswith("docker run") and " auth NAME" in line
+    ]
+    cmd = json.loads(dockerfile.split("\nCMD ", 1)[1])
+    launcher = cmd[: cmd.index("multichat") + 1]
+    assert sign_in.endswith(" my-chats " + " ".join([*launcher, "auth", "NAME"]))
     ignored = (ws / ".dockerignore").read_text().splitlines()
     for secret in ("**/token.json", "**/credentials.json", ".multichat/http-token", ".venv/"):
         assert secret in ignored
