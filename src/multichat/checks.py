@@ -19,6 +19,7 @@ from multichat.contract import (
     env_name,
     package_name,
 )
+from multichat.docs_pages import docs_page
 from multichat.errors import SIGN_IN_HINTS, ConfigError, ProviderLoadError
 from multichat.runtime.client_file import BadClientFile
 from multichat.runtime.config import WorkspaceConfig, token_dir
@@ -158,7 +159,7 @@ def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> li
             name,
             "error",
             f"missing {file}",
-            f"create {folder / file} as docs/provider-guide.md shows",
+            f"create {folder / file} as {docs_page('provider-guide.md')} shows",
         )
         for file in CONTRACT_FILES
         if not (folder / file).is_file()
@@ -280,7 +281,7 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
             name,
             "warning",
             f"{config.path.name} lacks {', '.join(missing)}",
-            "add them as docs/provider-guide.md lists",
+            f"add them as {docs_page('provider-guide.md')} lists",
         )
     ]
 

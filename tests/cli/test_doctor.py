@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import MULTICHAT, clean_env, run_cli, set_provider_keys
 
+from multichat.docs_pages import docs_page
 from multichat.generator.provider import add_provider as generate
 
 #: Nothing listens there: doctor never calls the platform, and ``auth`` must fail before it does.
@@ -99,8 +100,8 @@ def test_each_sign_in_mode_that_lacks_a_piece_is_one_warning_naming_it_and_where
     assert sign_in_lines(doctor.stdout, "pw") == [
         "pw: warning: sign-in mode password is missing exchange_password(username, password) "
         "and refresh_credentials(credentials) in api/auth.py; fix: define them in "
-        f'{password / "api" / "auth.py"} as docs/provider-guide.md shows ("Hooks for password '
-        'sign-in")'
+        f'{password / "api" / "auth.py"} as {docs_page("provider-guide.md")} shows ("Hooks '
+        'for password sign-in")'
     ], doctor.stdout
     assert sign_in_lines(doctor.stdout, "dev") == [
         "dev: warning: sign-in mode device is missing `oauth.device_authorization_url`; fix: set "

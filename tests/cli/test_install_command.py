@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -118,3 +120,23 @@ def test_dry_run_json_names_the_file_and_the_diff(ws: Path, tmp_path: Path):
     assert report["changed"] is True
     assert '"mcpServers"' in report["diff"]
     assert not (home / ".gemini" / "settings.json").exists()
+
+
+def test_a_project_file_naming_a_path_of_this_machine_is_warned_about(ws: Path, tmp_path: Path):
+    """A workspace that installs multichat from the index, a multichat the shell does not find."""
+    pyproject = ws / "pyproject.toml"
+    pyproject.write_text(re.sub(r"\[tool\.uv\.sources\]\n(.+\n)+", "", pyproject.read_text()))
+    result = subprocess.run(
+        [MULTICHAT, "install", "claude-code"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(HOME=str(tmp_path / "home"), PATH=os.defpath),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    entry = json.loads((ws / ".mcp.json").read_text())["mcpServers"][ws.name]
+    assert entry == {"command": MULTICHAT, "args": ["run", "--config", "./provider-config.yaml"]}
+    assert f"warning: the entry starts {MULTICHAT}, a path of this machine" in result.stderr

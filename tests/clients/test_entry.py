@@ -98,3 +98,16 @@ def test_the_public_surface_is_pinned() -> None:
         "plan_install",
         "server_entry",
     ]
+
+
+def test_an_installed_multichat_is_started_by_path_with_the_config(tmp_path: Path) -> None:
+    entry = server_entry(tmp_path, providers=["slack"], multichat=["/opt/bin/multichat"])
+    assert entry.command == "/opt/bin/multichat"
+    config = str(tmp_path.resolve() / "provider-config.yaml")
+    assert entry.args == ("run", "--config", config, "--provider", "slack")
+
+
+def test_python_m_and_a_relative_folder_carry_over(tmp_path: Path) -> None:
+    entry = server_entry(tmp_path, directory=".", multichat=["/usr/bin/python3", "-m", "multichat"])
+    assert entry.command == "/usr/bin/python3"
+    assert entry.args == ("-m", "multichat", "run", "--config", "./provider-config.yaml")

@@ -4,6 +4,7 @@ doctor's word on versions."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -74,10 +75,26 @@ def test_run_auth_and_doctor_hand_over_to_the_workspace_environment(ws: Path):
     status = run_cli("auth", "alpha", "--status", "--json", cwd=ws)
     assert json.loads(status.stdout)["provider"] == "alpha"
 
+    # An environment without multichat: this one serves, unless the workspace pins another.
     (own / "bin" / "multichat").unlink()
-    broken = run_cli("doctor", cwd=ws)
-    assert broken.returncode == 2
-    assert f"the workspace's environment {own} has no multichat: run `uv sync`" in broken.stderr
+    follows = run_cli("doctor", cwd=ws)  # the workspace installs multichat from this checkout
+    assert follows.returncode == 2
+    assert f"the workspace's environment {own} has no multichat, and it installs" in (
+        follows.stderr
+    )
+    assert follows.stderr.rstrip().endswith(f"run `uv sync` in {ws}")
+    pyproject = ws / "pyproject.toml"
+    pyproject.write_text(re.sub(r"\[tool\.uv\.sources\]\n(.+\n)+", "", pyproject.read_text()))
+    falls_back = run_cli("doctor", cwd=ws)
+    assert falls_back.returncode == 0, falls_back.stderr
+    assert f"ok: multichat {__version__} in {sys.prefix}" in falls_back.stdout
+    assert falls_back.stderr.startswith(f"multichat: note: {own} has no multichat; using ")
+    pyproject.write_text(
+        re.sub(r'"multichat-mcp[^"]*"', '"multichat-mcp>=99"', pyproject.read_text())
+    )
+    pinned = run_cli("doctor", cwd=ws)
+    assert pinned.returncode == 2
+    assert f"and it requires multichat-mcp>=99, this is {__version__}" in pinned.stderr
 
 
 def test_the_container_files_serve_over_http_with_tokens_on_a_volume(ws: Path, tmp_path: Path):
@@ -85,6 +102,20 @@ def test_the_container_files_serve_over_http_with_tokens_on_a_volume(ws: Path, t
     assert "MULTICHAT_TOKEN_DIR=/tokens" in dockerfile
     assert "VOLUME /tokens" in dockerfile
     assert '"--transport", "http", "--host", "0.0.0.0"' in dockerfile
+    # The comment's commands: the HTTP token comes from the shell, which keeps it for clients,
+    # and `auth` runs multichat as CMD does (the uv image has no .venv/bin on PATH).
+    comment = [
+        line.removeprefix("#").strip() for line in dockerfile.splitlines() if line[:1] == "#"
+    ]
+    (serve,) = [line for line in comment if line.startswith("docker run -p")]
+    assert " -e MULTICHAT_HTTP_TOKEN " in serve
+    assert 'export MULTICHAT_HTTP_TOKEN="$(openssl rand' in "\n".join(comment)
+    (sign_in,) = [
+        line for line in comment if line.startswith("docker run") and " auth NAME" in line
+    ]
+    cmd = json.loads(dockerfile.split("\nCMD ", 1)[1])
+    launcher = cmd[: cmd.index("multichat") + 1]
+    assert sign_in.endswith(" my-chats " + " ".join([*launcher, "auth", "NAME"]))
     ignored = (ws / ".dockerignore").read_text().splitlines()
     for secret in ("**/token.json", "**/credentials.json", ".multichat/http-token", ".venv/"):
         assert secret in ignored

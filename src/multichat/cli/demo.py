@@ -38,13 +38,15 @@ def demo(
     report = run_demo(directory, keep or directory is not None, say)
     console.print(f"Done in {time.monotonic() - started:.1f} s; everything it started is stopped.")
     if (keep or directory is not None) and report.workspace is not None:
+        from multichat.clients import server_entry
+        from multichat.invocation import invocation
+
         port = report.sandbox_url.rsplit(":", 1)[1]
         database = report.workspace / STATE_DIR / "sandbox.db"
+        how = invocation(report.workspace)
         console.print("The workspace is kept. To use it from an MCP client:")
-        console.print(f"  multichat sandbox --port {port} --db {shlex.quote(str(database))}")
-        console.print(f"  cd {shlex.quote(str(report.workspace))} && uv run multichat run")
-        server = {
-            "command": "uv",
-            "args": ["run", "--directory", str(report.workspace), "multichat", "run"],
-        }
+        console.print(f"  {how.words} sandbox --port {port} --db {shlex.quote(str(database))}")
+        console.print(f"  cd {shlex.quote(str(report.workspace))} && {how.words} run")
+        entry = server_entry(report.workspace, multichat=() if how.serves_with_uv else how.argv)
+        server = {"command": entry.command, "args": list(entry.args)}
         console.print("  MCP client config: " + json.dumps({"mcpServers": {"sandbox": server}}))

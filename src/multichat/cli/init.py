@@ -45,8 +45,11 @@ def init(
             typer.echo(f"create  {path.relative_to(created.root.parent)}")
         typer.echo(f"(dry run: nothing was written; {len(created.files)} files)")
         return
+    from multichat.invocation import invocation
+
+    multichat = invocation(created.root).words
     typer.echo(f"Created workspace {created.root} ({len(created.files)} files).")
     typer.echo("Next:")
     typer.echo(f"  cd {shlex.quote(str(directory))}")
-    typer.echo("  uv run multichat new provider NAME")
-    typer.echo("  uv run multichat run")
+    typer.echo(f"  {multichat} new provider NAME")
+    typer.echo(f"  {multichat} run")

@@ -84,6 +84,7 @@ def install(
     for wanted in provider or []:
         workspace.provider(validate_provider_name(wanted))
     in_workspace = spec.project_file
+    multichat = _multichat_command(workspace.root, in_workspace=in_workspace)
     entry = server_entry(
         workspace.root,
         name=name,
@@ -91,6 +92,7 @@ def install(
         env=env or (),
         command="uv" if in_workspace else (shutil.which("uv") or "uv"),
         directory=PROJECT_DIRECTORY.get(client) if in_workspace else None,
+        multichat=multichat,
     )
     change = plan_install(
         client,
@@ -101,7 +103,13 @@ def install(
         remove=remove,
         environ=dict(os.environ),
     )
-    for warning in change.warnings:
+    warnings = list(change.warnings)
+    if in_workspace and multichat[:1] not in ([], ["multichat"]) and not remove:
+        warnings.append(
+            f"the entry starts {multichat[0]}, a path of this machine: put that multichat on "
+            "PATH and run this again before you commit the file"
+        )
+    for warning in warnings:
         typer.echo(f"multichat: warning: {warning}", err=True)
     if as_json:
         report = {
@@ -124,3 +132,18 @@ def install(
         typer.echo("(dry run: nothing was written)")
         return
     apply(change)
+
+
+def _multichat_command(root: Path, *, in_workspace: bool) -> list[str]:
+    """The multichat a client starts; empty for ``uv run`` (the workspace's own multichat).
+
+    Clients start servers without the shell's PATH (Claude Desktop from the macOS Dock), so a
+    file of the user's names this multichat by its path; a file inside the workspace, which
+    may be committed, names ``multichat`` when the shell finds this one by that name.
+    """
+    from multichat.invocation import invocation
+
+    how = invocation(root)
+    if how.serves_with_uv:
+        return []
+    return ["multichat"] if in_workspace and how.on_path else how.argv

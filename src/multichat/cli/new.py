@@ -12,6 +12,7 @@ import typer
 from multichat.cli.help_format import HumanCommand, HumanGroup
 from multichat.cli.options import ConfigOption, complete_preset
 from multichat.cli.state import state
+from multichat.docs_pages import docs_page
 from multichat.errors import UserError
 
 new_app = typer.Typer(
@@ -51,7 +52,12 @@ def _scopes(value: str, yaml: Any) -> list[str]:
     return scopes
 
 
-@new_app.command("provider", cls=HumanCommand)
+# A backspace line keeps click from breaking the address over lines.
+@new_app.command(
+    "provider",
+    cls=HumanCommand,
+    epilog=f"\b\nEach platform's setup: {docs_page('platforms/README.md')}",
+)
 def provider(
     name: Annotated[
         str,
@@ -65,7 +71,7 @@ def provider(
             autocompletion=complete_preset,
             help="blank (the guide's skeleton), sandbox (the built-in platform), or a chat "
             "platform: slack, discord, mattermost, zulip, matrix, google_chat, teams "
-            "(docs/platforms/).",
+            "(each platform's setup: below).",
         ),
     ] = "blank",
     defaults: Annotated[

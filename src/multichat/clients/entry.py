@@ -1,7 +1,9 @@
 """The server entry a client is given: how to start this workspace's MCP server over stdio.
 
-Every client gets the same command, ``uv run --directory WORKSPACE multichat run`` with one
-``--provider`` per chosen provider; only the file format around it differs (see ``render``).
+Every client gets the same command: ``uv run --directory WORKSPACE multichat run`` where the
+workspace's environment has multichat, else the running multichat by its path with
+``run --config WORKSPACE/provider-config.yaml`` (see :mod:`multichat.invocation`); one
+``--provider`` per chosen provider. Only the file format around it differs (see ``render``).
 Environment variables are added only when the user names them: ``NAME`` alone asks the client
 to supply the value (from its environment, an input prompt or its key store), ``NAME=VALUE``
 writes the value into the client's file, which the plan then warns about.
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from multichat.clients.errors import InvalidServerEntry
-from multichat.contract import validate_provider_name
+from multichat.contract import CONFIG_FILENAME, validate_provider_name
 from multichat.errors import InvalidProviderName
 
 #: Letters first, then letters, digits, ``-`` and ``_``: the server names VS Code's mcp.json
@@ -57,6 +59,7 @@ def server_entry(
     env: Sequence[str] = (),
     command: str = "uv",
     directory: str | None = None,
+    multichat: Sequence[str] = (),
 ) -> ServerEntry:
     """Build the entry that runs ``workspace``'s server, checking every name on the way.
 
@@ -70,13 +73,20 @@ def server_entry(
         directory: What ``--directory`` says instead of the workspace's absolute path: for a
             file inside the workspace (``${workspaceFolder}``, ``.``), so that a committed
             file names no folder of this machine.
+        multichat: Start this multichat instead of ``uv run`` (its path, or ``python -m
+            multichat``), given the workspace's config with ``--config``.
 
     Raises:
         InvalidServerEntry: a bad server name, provider name or ``--env`` item.
     """
     workspace = workspace.expanduser().resolve()
     server = validate_server_name(name) if name is not None else default_server_name(workspace)
-    args = ["run", "--directory", directory or str(workspace), "multichat", "run"]
+    if multichat:
+        command, *start = multichat
+        config = f"{directory}/{CONFIG_FILENAME}" if directory else str(workspace / CONFIG_FILENAME)
+        args = [*start, "run", "--config", config]
+    else:
+        args = ["run", "--directory", directory or str(workspace), "multichat", "run"]
     for provider in dict.fromkeys(providers):
         try:
             validate_provider_name(provider)

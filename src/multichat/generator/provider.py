@@ -22,6 +22,7 @@ from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.template_source import template_root
 from multichat.generator.transaction import WorkspaceChange, checked_render, workspace_transaction
+from multichat.invocation import invocation
 from multichat.runtime.config import WorkspaceConfig, read_config_text
 
 FIRST_PORT = 8000
@@ -170,7 +171,10 @@ def _answers(
     check_user_answers(data, template_root() / "copier.yml")
     others = {p.port for n, p in config.providers.items() if p.port and n != name}
     answers: dict[str, Any] = {"default_port": next_free_port(config, others), **data}
-    answers.update(provider_name=name, preset=preset)
+    # The next steps name multichat as the user runs it (not recorded: `when: false`).
+    answers.update(
+        provider_name=name, preset=preset, multichat_command=invocation(config.root).words
+    )
     if "port" in data:
         try:
             port = int(data["port"])

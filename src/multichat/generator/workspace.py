@@ -54,6 +54,8 @@ def create_workspace(
         "workspace_name": default_workspace_name(folder),
         "multichat_requirement": requirement,
         "multichat_source": source,
+        # The README is committed: it says `multichat`, not this machine's path to it.
+        "multichat_command": "uv run multichat" if source else "multichat",
         **(data or {}),
     }
     with render("workspace", answers, defaults=True) as rendered:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from multichat.contract import package_name
+from multichat.docs_pages import docs_page
 from multichat.errors import MultichatError, ProviderLoadError, UserError
 from multichat.runtime.config import SignInMode, WorkspaceConfig
 from multichat.runtime.credentials import sendable_token
@@ -158,7 +159,7 @@ def sign_in_with_password(
     if hook is None:
         raise MultichatError(
             f"{provider} signs in with a password, but its api/auth.py defines no "
-            f"`{EXCHANGE_PASSWORD.call}`: see docs/provider-guide.md"
+            f"`{EXCHANGE_PASSWORD.call}`: see {docs_page('provider-guide.md')}"
         )
 
     try:

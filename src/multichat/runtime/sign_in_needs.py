@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from multichat.contract import AUTH_MODULE
+from multichat.docs_pages import docs_page
 from multichat.errors import ConfigError
 from multichat.runtime.config import OAuthSettings, ProviderConfig, WorkspaceConfig
 
@@ -133,7 +134,7 @@ def unmet_needs(config: WorkspaceConfig, provider: str) -> list[UnmetNeed]:
                 UnmetNeed(
                     f"{_and([hook.call for hook in absent])} in {AUTH_MODULE}",
                     f"define {'it' if len(absent) == 1 else 'them'} in {module} as "
-                    'docs/provider-guide.md shows ("Hooks for password sign-in")',
+                    f'{docs_page("provider-guide.md")} shows ("Hooks for password sign-in")',
                 )
             )
     return needs
