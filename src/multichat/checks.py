@@ -1,4 +1,8 @@
-"""The checks behind ``multichat doctor``: each provider against the three-file contract."""
+"""The checks behind ``multichat doctor``: each provider against the three-file contract.
+
+And what serves them: the token store ``run`` would use, and the secrets git or a Docker
+build would carry off.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from multichat.runtime.loader import LoadReport, activate_workspace, load_provid
 from multichat.runtime.oauth import load_client_credentials
 from multichat.runtime.served_names import leave_out_collisions, unknown_enabled_tools
 from multichat.runtime.sign_in_needs import unmet_needs
+from multichat.runtime.token_access import provider_auth
 from multichat.runtime.token_store import JsonFileTokenStore, TokenStoreError
 from multichat.runtime.tool_budget import tool_budget
 
@@ -52,12 +57,38 @@ class Finding:
 def check_workspace(config: WorkspaceConfig) -> list[Finding]:
     """Check every configured provider; one finding per problem, or one ``ok`` line."""
     activate_workspace(config)
-    findings = _versions(config) + _unknown_keys(config, None)
+    store, store_answers = _token_store(config)
+    findings = _versions(config) + store + _secrets_left_in(config) + _unknown_keys(config, None)
     report = load_providers(config)
     leave_out_collisions(report)  # as run serves them: the dropped tools are not counted
     for name in sorted(config.providers):
-        findings.extend(check_provider(config, name, report))
+        findings.extend(check_provider(config, name, report, store_answers=store_answers))
     return findings
+
+
+def serves_people(config: WorkspaceConfig) -> bool:
+    """Whether the workspace is set up as a team server (``server.auth.oidc``, ``--multi-user``).
+
+    There each person signs in for themselves, and the shared token serves nobody.
+    """
+    return config.server.auth.oidc is not None
+
+
+def _token_store(config: WorkspaceConfig) -> tuple[list[Finding], bool]:
+    """The Redis token store ``run`` would use, found as it does; and whether it answers."""
+    if not config.server.token_store.redis_url() or not config.providers:
+        return [], True
+    try:
+        # ProviderAuth.store() and a ping: what `run` does before it serves.
+        store = provider_auth(next(iter(config.providers))).store()
+        from multichat.runtime.redis_token_store import RedisTokenStore
+
+        if not isinstance(store, RedisTokenStore):
+            return [], True
+        store.ping()
+    except (TokenStoreError, ConfigError) as exc:  # never the password: the URL is masked
+        return [Finding("redis", "error", str(exc))], False
+    return [Finding("redis", "ok", f"tokens are kept in Redis at {store.url}")], True
 
 
 def _versions(config: WorkspaceConfig) -> list[Finding]:
@@ -124,6 +155,80 @@ def _versions(config: WorkspaceConfig) -> list[Finding]:
     return findings
 
 
+def _secrets_left_in(config: WorkspaceConfig) -> list[Finding]:
+    """Secret files git would commit or a Docker build would copy: the ignore lines to add.
+
+    A workspace made before the template ignored a team server's folders lacks their lines,
+    and ``multichat upgrade`` leaves ``.gitignore`` and ``.dockerignore`` alone.
+    """
+    from multichat.ignore_files import (
+        DOCKERIGNORE,
+        GITIGNORE,
+        covering_line,
+        docker_would_copy,
+        git_would_commit,
+        template_patterns,
+    )
+
+    secrets = _secret_paths(config)
+    findings = []
+    for ignore_file, carried, verb in (
+        (GITIGNORE, git_would_commit(config.root, list(secrets)), "git would commit"),
+        (DOCKERIGNORE, docker_would_copy(config.root, list(secrets)), "a Docker build copies"),
+    ):
+        if not carried:
+            continue
+        template = template_patterns(ignore_file)
+        docker = ignore_file == DOCKERIGNORE
+        lines = dict.fromkeys(covering_line(template, path, docker=docker) for path in carried)
+        findings.append(
+            Finding(
+                ignore_file,
+                "error",
+                f"{verb} " + ", ".join(f"{path} ({secrets[path]})" for path in carried),
+                f"add these lines to {config.root / ignore_file}: "
+                + ", ".join(f"`{line}`" for line in lines),
+            )
+        )
+    return findings
+
+
+def _secret_paths(config: WorkspaceConfig) -> dict[str, str]:
+    """Secrets in the workspace (relative, a folder ending in ``/``), and what each holds.
+
+    A team server's folders count once they exist or the config serves people; a provider's
+    token and client file, and the HTTP token, once they exist.
+    """
+    from multichat.contract import HTTP_TOKEN_FILE
+    from multichat.runtime.multi_user import PROXY_DIR
+    from multichat.runtime.users import USERS_DIR
+
+    root = config.root.resolve()
+    secrets = {
+        f"{folder.as_posix()}/": what
+        for folder, what in (
+            (PROXY_DIR, "the OAuth proxy's signing key and people's identity-provider tokens"),
+            (USERS_DIR, "each person's platform tokens"),
+        )
+        if serves_people(config) or (root / folder).is_dir()
+    }
+    files = [(root / HTTP_TOKEN_FILE, "the HTTP server's bearer token")]
+    for name in sorted(config.providers):
+        files += [
+            (config.token_path(name), f"{name}'s token"),
+            (config.credentials_path(name), f"{name}'s OAuth client"),
+        ]
+    for path, what in files:
+        try:
+            resolved = path.resolve()
+            kept = resolved.is_file() and resolved.is_relative_to(root)
+        except OSError:  # a folder this user cannot search: the token check names it
+            continue
+        if kept:
+            secrets[resolved.relative_to(root).as_posix()] = what
+    return secrets
+
+
 def _unknown_keys(config: WorkspaceConfig, provider: str | None) -> list[Finding]:
     """Keys multichat does not know: a warning where one looks misspelled, else a note."""
     prefix = f"providers.{provider}." if provider else ""
@@ -138,11 +243,14 @@ def _unknown_keys(config: WorkspaceConfig, provider: str | None) -> list[Finding
     ]
 
 
-def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> list[Finding]:
+def check_provider(
+    config: WorkspaceConfig, name: str, report: LoadReport, *, store_answers: bool = True
+) -> list[Finding]:
     """All findings for one provider, loaded (or failed) in ``report``, the workspace's.
 
     Each tool of this provider that another provider's tool is served as instead is an
-    error, and not counted as served.
+    error, and not counted as served. Without ``store_answers`` (the Redis token store is
+    down) its token is not looked for.
     """
     folder = config.provider_dir(name)
     if not folder.is_dir():
@@ -187,7 +295,10 @@ def check_provider(config: WorkspaceConfig, name: str, report: LoadReport) -> li
             )
             findings += _server_auth(name) + _api_auth(name) + _sign_in_needs(config, name)
     findings += _config_keys(config, name) + _unknown_keys(config, name)
-    findings += _token_file(config, name)
+    if not config.server.token_store.redis_url():
+        findings += _token_file(config, name)
+    elif store_answers:
+        findings += _redis_token(config, name)
     findings += _client_credentials(config, name)
     if not any(f.level == "error" for f in findings):
         findings.insert(0, Finding(name, "ok", f"contract honoured, {served}"))
@@ -289,7 +400,7 @@ def _config_keys(config: WorkspaceConfig, name: str) -> list[Finding]:
 def _token_file(config: WorkspaceConfig, name: str) -> list[Finding]:
     """The token path: a private file holding a JSON object, or nothing yet (not signed in)."""
     path = config.token_path(name)
-    if os.environ.get(env_name(name, "TOKEN")):
+    if os.environ.get(env_name(name, "TOKEN")) and not serves_people(config):
         return []  # served from the environment, no file needed
     sign_in = f"`multichat auth {name}`"
     try:
@@ -386,16 +497,57 @@ def _no_token_file(config: WorkspaceConfig, name: str, path: Path) -> list[Findi
                 f"move {blocker} away{elsewhere}",
             )
         ]
+    return _not_signed_in(config, name, f"no {path}")
+
+
+def _not_signed_in(config: WorkspaceConfig, name: str, missing: str) -> list[Finding]:
+    """No shared token (``missing`` says where): who signs in, and how."""
+    if serves_people(config):
+        return [
+            Finding(
+                name,
+                "note",
+                f"{missing}, and none is needed: on a team server (server.auth.oidc) a shared "
+                "token serves nobody",
+                f"each person signs in through the link their first call to one of {name}'s "
+                'tools returns (docs/deploy.md, "One server for a team")',
+            )
+        ]
     sign_in = config.provider(name).auth.mode
     hint = f" ({SIGN_IN_HINTS[sign_in]})" if sign_in in SIGN_IN_HINTS else ""
     return [
         Finding(
             name,
             "warning",
-            f"not signed in (no {path}; sign-in mode: {sign_in})",
+            f"not signed in ({missing}; sign-in mode: {sign_in})",
             f"`multichat auth {name}`{hint}",
         )
     ]
+
+
+def _redis_token(config: WorkspaceConfig, name: str) -> list[Finding]:
+    """Whether Redis holds the provider's token: where ``run`` and ``auth`` read and save it."""
+    if os.environ.get(env_name(name, "TOKEN")) and not serves_people(config):
+        return []  # served from the environment, no stored token needed
+    try:
+        store = provider_auth(name).store()
+        data = store.load()
+    except (TokenStoreError, ConfigError) as exc:  # names the key, never the token
+        return [Finding(name, "error", str(exc), f"`multichat auth {name}` replaces it")]
+    if data is None:
+        return _not_signed_in(config, name, f"no token in Redis at {store.location}")
+    token = Credentials(data)
+    if not token.access_token and not token.get("refresh_token"):
+        return [
+            Finding(
+                name,
+                "warning",
+                f"the token in Redis at {store.location} holds no access_token: {name} counts "
+                "as not signed in",
+                f"`multichat auth {name}` signs in again and replaces it",
+            )
+        ]
+    return [Finding(name, "note", f"Redis holds its token ({store.location})")]
 
 
 def _sign_in_needs(config: WorkspaceConfig, name: str) -> list[Finding]:

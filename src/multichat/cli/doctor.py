@@ -1,4 +1,4 @@
-"""``multichat doctor``: check every provider against the three-file contract."""
+"""``multichat doctor``: check every provider, the workspace's token store and ignore files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ def doctor(
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Check each provider (contract files, config keys, token file); exit 1 if one is broken."""
+    """Check each provider (contract files, config keys, token), the token store and ignore files.
+
+    Exit 1 when anything is broken.
+    """
     from multichat.checks import check_workspace
 
     workspace = open_workspace(config, warn=False, own_environment=True)  # doctor lists warnings
