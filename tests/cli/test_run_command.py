@@ -74,6 +74,32 @@ def test_reload_restarts_the_server_when_a_provider_changes(
     assert "Traceback" not in "".join(errors.seen)
 
 
+def test_reload_keeps_noticing_the_config_after_it_is_replaced(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    """Editors, ``sed -i`` and multichat's own writes replace the file (a new one, renamed)."""
+    add_provider("alpha")
+    config = workspace / "provider-config.yaml"
+    with serving_http(workspace, "--reload", "--port", "0", own_session=True) as served:
+        process, errors = served
+        deadline = time.monotonic() + DEADLINE
+        wait_for_line(errors, "serving MCP at", deadline)
+        for edit in ("# replaced once\n", "# replaced twice\n"):
+            replacement = config.with_name(".provider-config.yaml.new")
+            replacement.write_text(config.read_text() + edit)
+            os.replace(replacement, config)
+            line = wait_for_line(errors, "restarting", deadline)
+            assert "provider-config.yaml changed" in line
+            wait_for_line(errors, "serving MCP at", deadline)
+        with config.open("a") as appended:  # and an edit in place after those
+            appended.write("# appended\n")
+        assert "provider-config.yaml" in wait_for_line(errors, "restarting", deadline)
+        wait_for_line(errors, "serving MCP at", deadline)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+    assert "Traceback" not in "".join(errors.seen)
+
+
 def test_json_says_each_start_up_event_as_one_json_line(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
