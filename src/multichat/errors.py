@@ -36,7 +36,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success"),
     (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
     (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
-    (EXIT_UNCHECKED, "auth --status: a token is stored but the platform could not check it"),
+    (EXIT_UNCHECKED, "auth --status: the token could not be checked (platform or Redis down)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
 
