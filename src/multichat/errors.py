@@ -25,6 +25,8 @@ Messages never contain tokens or secrets.
 
 from __future__ import annotations
 
+import errno
+
 #: The exit codes of every command: the one list that ``--help``, the docs and the tests read.
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -36,7 +38,7 @@ EXIT_CODES: tuple[tuple[int, str], ...] = (
     (EXIT_OK, "success; also `run` stopped by SIGTERM"),
     (EXIT_FAILURE, "a failure: a denied sign-in, a timeout, a provider that did not load"),
     (EXIT_USAGE, "bad input or usage: an invalid name, a broken provider-config.yaml"),
-    (EXIT_UNCHECKED, "auth --status: a token is stored but the platform could not check it"),
+    (EXIT_UNCHECKED, "auth --status: the token could not be checked (platform or Redis down)"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C), `run` included"),
 )
 
@@ -147,6 +149,20 @@ def os_error_text(error: OSError) -> str:
     """``No space left on device: /path``: the system's reason and the file it is about."""
     reason = error.strerror or type(error).__name__
     return f"{reason}: {error.filename}" if error.filename else reason
+
+
+def bind_error_text(error: OSError, port: int) -> str:
+    """Why an address could not be listened on, and which of ``--host``/``--port`` to change."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.EADDRNOTAVAIL:
+        advice = "that address is not this machine's; give --host one of its own addresses"
+    elif error.errno == errno.EADDRINUSE:
+        advice = "something else listens there; choose another --port"
+    elif error.errno == errno.EACCES and 0 < port < 1024:
+        advice = "ports below 1024 need privileges; choose a --port of 1024 or above"
+    else:
+        advice = "check --host and --port"
+    return f"{reason}; {advice}"
 
 
 class GenerationError(MultichatError):

@@ -18,8 +18,10 @@ from helpers import (
     HTTP_TOKEN,
     INITIALIZE_LINE,
     MULTICHAT,
+    LinePump,
     clean_env,
     free_port,
+    run_cli,
     serving_http,
     set_provider_keys,
     stop_process,
@@ -93,6 +95,32 @@ def test_reload_stops_on_sigterm_with_exit_0_and_stops_its_server(
         httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=DEADLINE)
 
 
+def test_reload_keeps_noticing_the_config_after_it_is_replaced(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    """Editors, ``sed -i`` and multichat's own writes replace the file (a new one, renamed)."""
+    add_provider("alpha")
+    config = workspace / "provider-config.yaml"
+    with serving_http(workspace, "--reload", "--port", "0", own_session=True) as served:
+        process, errors = served
+        deadline = time.monotonic() + DEADLINE
+        wait_for_line(errors, "serving MCP at", deadline)
+        for edit in ("# replaced once\n", "# replaced twice\n"):
+            replacement = config.with_name(".provider-config.yaml.new")
+            replacement.write_text(config.read_text() + edit)
+            os.replace(replacement, config)
+            line = wait_for_line(errors, "restarting", deadline)
+            assert "provider-config.yaml changed" in line
+            wait_for_line(errors, "serving MCP at", deadline)
+        with config.open("a") as appended:  # and an edit in place after those
+            appended.write("# appended\n")
+        assert "provider-config.yaml" in wait_for_line(errors, "restarting", deadline)
+        wait_for_line(errors, "serving MCP at", deadline)
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=DEADLINE)
+    assert "Traceback" not in "".join(errors.seen)
+
+
 def test_json_says_each_start_up_event_as_one_json_line(
     workspace: Path, add_provider: Callable[..., Path]
 ) -> None:
@@ -148,6 +176,65 @@ def test_an_address_in_use_is_one_line_before_anything_loads(
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "Traceback" not in done.stderr
     assert "serving MCP" not in done.stderr
+
+
+def test_an_address_not_of_this_machine_names_host_not_port(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    add_provider("alpha")
+    # 192.0.2.0/24 is TEST-NET-1, for documentation only: no machine has it (RFC 5737 §3).
+    done = subprocess.run(
+        [MULTICHAT, "run", "--transport", "http", "--host", "192.0.2.1", "--port", "0"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "cannot listen on 192.0.2.1:0" in done.stderr
+    assert "give --host one of its own addresses" in done.stderr
+    assert "--port" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_that_cannot_serve_makes_no_workspace_token(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    """The token is shown once, when made: a run that never served would make it unseen."""
+    token_file = workspace / ".multichat" / "http-token"
+    nothing = run_cli("run", "--transport", "http", "--port", "0", cwd=workspace)
+    assert nothing.returncode != 0
+    assert "no providers" in nothing.stderr
+    add_provider("alpha")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        in_use = run_cli("run", "-t", "http", "--port", str(taken.getsockname()[1]), cwd=workspace)
+    assert in_use.returncode == 2
+    assert "choose another --port" in in_use.stderr
+    assert not token_file.exists()
+
+    process = subprocess.Popen(  # now it serves: the token is made, and shown
+        [MULTICHAT, "run", "--transport", "http", "--port", "0"],
+        cwd=workspace,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=clean_env(),
+    )
+    try:
+        errors = LinePump(process.stderr)
+        wait_for_line(errors, "serving MCP at", time.monotonic() + DEADLINE)
+    finally:
+        stop_process(process)
+    assert token_file.read_text().strip() in "".join(errors.seen)
 
 
 def test_reload_over_stdio_ends_when_the_client_closes_stdin(

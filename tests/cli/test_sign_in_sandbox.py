@@ -483,3 +483,69 @@ def test_status_with_the_platform_down_says_the_token_was_not_checked(
         up = auth(workspace, "--status")
     assert up.returncode == 0, up
     assert up.stdout.startswith("chat: signed in as Margaret Hamilton (sign-in mode: token)\n")
+
+
+def test_a_token_saved_to_redis_is_said_to_be_in_redis(ws: Path, redis_url: str):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    signed = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--with-token"],
+        cwd=ws,
+        input=SANDBOX_PERSONAL_TOKENS["ada"],
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env=clean_env(MULTICHAT_REDIS_URL=redis_url),
+        check=False,
+    )
+
+    assert signed.returncode == 0, signed.stderr
+    key = f"multichat:{ws.name}:{PROVIDER}:-:token"
+    assert f"key {key}" in signed.stdout, signed.stdout
+    assert "token.json" not in signed.stdout
+    assert not token_file(ws).exists()
+    status = subprocess.run(
+        [MULTICHAT, "auth", PROVIDER, "--status"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        env=clean_env(MULTICHAT_REDIS_URL=redis_url),
+        check=False,
+    )
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "  token: in Redis, redis://:***@" in status.stdout, status.stdout
+    assert "token file" not in status.stdout
+    password = redis_url.split(":")[2].split("@")[0]
+    assert password not in signed.stdout + signed.stderr + status.stdout + status.stderr
+
+
+def test_with_redis_down_sign_in_and_status_say_redis_cannot_be_reached(ws: Path):
+    set_provider_keys(ws, PROVIDER, auth={"mode": "token", "whoami": "me"})
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+
+    def auth_with_redis(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [MULTICHAT, "auth", PROVIDER, *args],
+            cwd=ws,
+            input=SANDBOX_PERSONAL_TOKENS["ada"],
+            capture_output=True,
+            text=True,
+            timeout=BOUND,
+            env=clean_env(MULTICHAT_REDIS_URL=redis_url),
+            check=False,
+        )
+
+    signed = auth_with_redis("--with-token")
+    assert signed.returncode == 1, signed.stderr
+    assert f"cannot reach Redis at {redis_url}" in signed.stderr, signed.stderr
+    assert len(signed.stderr.strip().splitlines()) == 1
+
+    status = auth_with_redis("--status")
+    assert status.returncode == EXIT_UNCHECKED, status.stdout + status.stderr
+    assert status.stdout.startswith(f"chat: cannot reach Redis at {redis_url}"), status.stdout
+    assert len(status.stdout.strip().splitlines()) == 1
+    assert "multichat auth" not in status.stdout + status.stderr  # signing in won't mend it
+
+    as_json = json.loads(auth_with_redis("--status", "--json").stdout)
+    assert (as_json["check"], as_json["authenticated"]) == ("unreachable", None)
+    assert as_json["error"].startswith(f"cannot reach Redis at {redis_url}")

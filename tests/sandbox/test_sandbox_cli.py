@@ -9,9 +9,12 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
+import pytest
+from helpers import clean_env, tree_snapshot
 
 from multichat.sandbox import SANDBOX_PASSWORDS, SANDBOX_PERSONAL_TOKENS
 
@@ -99,3 +102,46 @@ def test_the_sandbox_command_serves_and_prints_how_to_connect(tmp_path: Path):
             assert process.stderr is not None
             process.stderr.close()
     assert code == 130
+
+
+def _other_programs_database(path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (None, "the folder {folder}/missing does not exist; create it"),
+        (lambda path: path.write_text("x\n"), "{path} is not a SQLite database"),
+        (_other_programs_database, "{path} is another program's SQLite database (tables: users)"),
+        (lambda path: path.mkdir(), "{path} is a folder: give a database file"),
+    ],
+    ids=["no-folder", "not-sqlite", "another-programs", "a-folder"],
+)
+def test_a_db_the_sandbox_cannot_use_is_one_line_and_left_as_it_was(
+    tmp_path: Path, make: Callable[[Path], object] | None, said: str
+):
+    path = tmp_path / "missing" / "x.db" if make is None else tmp_path / "f.db"
+    if make is not None:
+        make(path)
+    before = tree_snapshot(tmp_path)
+
+    done = subprocess.run(
+        [MULTICHAT, "sandbox", "--port", "0", "--db", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("multichat: error: "), done.stderr
+    assert said.format(folder=tmp_path, path=path) in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert tree_snapshot(tmp_path) == before  # not a byte written, no -wal or -shm beside it

@@ -534,12 +534,16 @@ def test_loopback_is_protected_by_the_workspace_token(host: str, tmp_path: Path)
     from multichat.errors import UnprotectedHttp
     from multichat.runtime.http_security import http_protection
 
-    made = http_protection(host, environ={}, workspace=tmp_path)
-    kept = http_protection(host, environ={}, workspace=tmp_path)
+    decided = http_protection(host, environ={}, workspace=tmp_path)
+    assert not (tmp_path / ".multichat" / "http-token").exists()  # saved once serving starts
+    made = decided.with_token_kept()
+    kept = http_protection(host, environ={}, workspace=tmp_path).with_token_kept()
 
     assert made.auth is not None
     assert made.loopback
     token = (tmp_path / ".multichat" / "http-token").read_text().strip()
+    assert decided.workspace_token is not None
+    assert decided.workspace_token.token == token
     assert token in (made.notice(8000) or "")
     assert token not in (kept.notice(8000) or "")
     assert kept.workspace_token is not None
@@ -553,7 +557,7 @@ def test_a_token_file_others_can_read_is_refused(tmp_path: Path) -> None:
     from multichat.errors import InvalidHttpToken
     from multichat.runtime.http_security import http_protection
 
-    http_protection("127.0.0.1", environ={}, workspace=tmp_path)
+    http_protection("127.0.0.1", environ={}, workspace=tmp_path).with_token_kept()
     path = tmp_path / ".multichat" / "http-token"
     path.chmod(0o644)
     with pytest.raises(InvalidHttpToken, match="chmod 600") as caught:
@@ -571,6 +575,30 @@ def test_servers_starting_together_agree_on_one_token(tmp_path: Path) -> None:
     assert len({item.token for item in made}) == 1
     assert sum(item.created for item in made) == 1
     assert list((tmp_path / ".multichat").iterdir()) == [tmp_path / ".multichat" / "http-token"]
+
+
+async def test_a_server_second_to_save_its_token_requires_the_first_ones(tmp_path: Path) -> None:
+    from multichat.runtime.http_security import http_protection
+
+    first = http_protection("127.0.0.1", environ={}, workspace=tmp_path)
+    second = http_protection("127.0.0.1", environ={}, workspace=tmp_path)
+    assert first.workspace_token is not None
+    assert second.workspace_token is not None
+    assert first.workspace_token.token != second.workspace_token.token  # neither saved yet
+
+    saved = first.with_token_kept()
+    late = second.with_token_kept()
+
+    token = (tmp_path / ".multichat" / "http-token").read_text().strip()
+    assert token == first.workspace_token.token
+    assert late.workspace_token is not None
+    assert (late.workspace_token.token, late.workspace_token.created) == (token, False)
+    assert saved.workspace_token is not None
+    assert (saved.workspace_token.saved, saved.workspace_token.created) == (True, True)
+    assert saved.auth is first.auth  # its own token was saved: the same verifier serves
+    assert late.auth is not None
+    assert await late.auth.verify_token(token) is not None
+    assert await late.auth.verify_token(second.workspace_token.token) is None
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "mcp.example.com"])

@@ -197,10 +197,19 @@ def _status(workspace: Any, name: str, as_json: bool) -> None:
     from multichat.runtime import provider_auth
     from multichat.runtime.identity import check_stored_token
     from multichat.runtime.sign_in import user_summary
+    from multichat.runtime.token_store import TokenStoreUnreachable
 
     auth = provider_auth(name)
     auth.environment_credentials()  # an unsendable MULTICHAT_<NAME>_TOKEN is one line, exit 2
-    check = check_stored_token(name)  # an unsendable token file too; before status(): a renewal
+    try:
+        check = check_stored_token(name)  # an unsendable token file too; before status()
+    except TokenStoreUnreachable as exc:  # Redis is down: what `run` says, not "sign in"
+        if as_json:
+            report = {**auth.status(), "check": "unreachable", "authenticated": None}
+            typer.echo(json.dumps({**report, "error": str(exc)}, indent=2, sort_keys=True))
+        else:
+            typer.echo(f"{name}: {exc}")
+        raise typer.Exit(EXIT_UNCHECKED) from None
     report = auth.status()
     report.update(mode=workspace.provider(name).auth.mode, check=check.verdict)
     report["authenticated"] = {"accepted": True, "unchecked": True, "unreachable": None}.get(
@@ -259,6 +268,8 @@ def status_lines(name: str, report: dict[str, Any]) -> list[str]:
         lines.append(f"  scopes: {' '.join(report['scopes'])}")
     if str(report.get("source", "file")).startswith("environment"):
         lines.append(f"  token: from the {report['source']}")
+    elif report.get("source") == "redis":
+        lines.append(f"  token: in Redis, {report['token_path']}")
     else:
         lines.append(f"  token file: {report['token_path']}")
     if report.get("error"):

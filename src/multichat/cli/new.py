@@ -82,7 +82,12 @@ def provider(
         typer.Option("--data", "-d", metavar="KEY=VALUE", help="Answer a question (repeatable)."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Replace an existing provider of that name.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Regenerate an existing provider: overwrite its generated files; files you "
+            "added, and earlier answers not given again, stay.",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show every change (with diffs); write nothing.")
@@ -122,10 +127,10 @@ def provider(
         )
     root = created.config_path.parent
     if as_json:
-        typer.echo(json.dumps({"provider": name, "changes": created.changes.as_json()}, indent=2))
+        typer.echo(json.dumps(created.as_json(), indent=2))
         return
     if dry_run or force:
-        typer.echo(created.changes.describe())
+        typer.echo(created.describe())
     if dry_run:
         typer.echo("(dry run: nothing was written)")
         return

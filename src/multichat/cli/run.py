@@ -13,6 +13,7 @@ from multichat.cli.state import state
 
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable, Generator
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -227,24 +228,12 @@ def _serve_reloading(config_path: Path) -> None:
     signalled again, which would cut its graceful shutdown short. A child that ends by itself
     with success (over stdio: its client closed stdin) ends the watch too.
     """
-    import logging
     import signal
     import subprocess
     import sys
 
-    from multichat.errors import UserError
-
-    try:
-        import watchfiles
-    except ImportError:
-        raise UserError("--reload needs watchfiles: `uv add watchfiles`") from None
-    logging.getLogger("watchfiles").setLevel(logging.ERROR)  # its own Ctrl-C note, mainly
     command = [sys.executable, "-m", "multichat", *(a for a in state.argv if a != "--reload")]
-    watched = [path for path in (config_path.parent / "src", config_path) if path.exists()]
-    typer.echo(
-        f"multichat: watching {', '.join(str(p) for p in watched)} for changes (--reload)",
-        err=True,
-    )
+    changes = _workspace_changes(config_path)
     server = subprocess.Popen(command)
 
     def terminated(signum: int, frame: object) -> None:  # a process manager stopping us
@@ -253,23 +242,79 @@ def _serve_reloading(config_path: Path) -> None:
 
     signal.signal(signal.SIGTERM, terminated)
     try:
-        for changes in watchfiles.watch(
-            *watched,
-            watch_filter=watchfiles.PythonFilter(extra_extensions=(".yaml", ".yml")),
-            raise_interrupt=False,
-            rust_timeout=500,  # wake twice a second to see whether the server ended
-            yield_on_timeout=True,
-        ):
+        for names in changes:
             if server.poll() == 0:  # it ended by itself: over stdio, the client closed stdin
                 return
-            if not changes:  # a failed server waits here for the edit that mends it
+            if not names:  # a failed server waits here for the edit that mends it
                 continue
-            names = sorted({Path(path).name for _, path in changes})
             typer.echo(f"multichat: {', '.join(names)} changed: restarting the server", err=True)
             _stop(server, interrupt=True)
             server = subprocess.Popen(command)
+    except KeyboardInterrupt:
+        pass  # the child has it too, and is waited for below
     finally:
+        changes.close()
         _stop(server, interrupt=False)  # after Ctrl-C: the child has it already
+
+
+def _workspace_changes(config_path: Path) -> Generator[list[str], None, None]:
+    """Start watching; yield the names of files changed under ``src/`` or the config file.
+
+    An empty list comes twice a second without a change; closing the generator stops the
+    watchers. The config is watched through its folder (not recursively: that folder holds
+    ``.venv``), filtered by name: editors, ``sed -i`` and multichat's own atomic writes replace
+    the file, and a watch on the file itself would follow the replaced one and go deaf. One
+    watcher per folder, each on a thread, since watchfiles' ``recursive`` holds for all paths.
+    """
+    import logging
+    import queue
+    import threading
+
+    from multichat.errors import UserError
+
+    try:
+        import watchfiles
+    except ImportError:
+        raise UserError("--reload needs watchfiles: `uv add watchfiles`") from None
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
+    config_name = config_path.name
+    source = config_path.parent / "src"
+    watched: list[tuple[Path, bool, Callable[[watchfiles.Change, str], bool]]] = [
+        (config_path.parent, False, lambda change, path: Path(path).name == config_name)
+    ]
+    if source.is_dir():
+        watched.append((source, True, watchfiles.PythonFilter(extra_extensions=(".yaml", ".yml"))))
+    shown = [str(source)] if source.is_dir() else []
+    typer.echo(
+        f"multichat: watching {', '.join([*shown, str(config_path)])} for changes (--reload)",
+        err=True,
+    )
+    found: queue.Queue[set[tuple[watchfiles.Change, str]]] = queue.Queue()
+    stop = threading.Event()
+
+    def follow(
+        folder: Path, recursive: bool, keep: Callable[[watchfiles.Change, str], bool]
+    ) -> None:
+        for changed in watchfiles.watch(
+            folder, watch_filter=keep, recursive=recursive, stop_event=stop
+        ):
+            found.put(changed)
+
+    for folder, recursive, keep in watched:
+        threading.Thread(target=follow, args=(folder, recursive, keep), daemon=True).start()
+
+    def names() -> Generator[list[str], None, None]:
+        try:
+            while True:
+                try:
+                    changed = found.get(timeout=0.5)  # wake to see whether the server ended
+                except queue.Empty:
+                    changed = set()
+                yield sorted({Path(path).name for _, path in changed})
+        finally:
+            stop.set()
+
+    return names()
 
 
 def _stop(process: subprocess.Popen[bytes], *, interrupt: bool, grace: float = 10.0) -> None:

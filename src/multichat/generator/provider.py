@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,13 @@ from multichat import contract
 from multichat.contract import validate_provider_name
 from multichat.errors import ProviderExists, UserError
 from multichat.generator import trees
-from multichat.generator.answers import check_user_answers, template_presets
+from multichat.generator.answers import (
+    OWN_ANSWERS,
+    check_user_answers,
+    recorded_answers,
+    template_presets,
+    template_questions,
+)
 from multichat.generator.changes import ChangeSet
 from multichat.generator.config_edit import add_provider_entry
 from multichat.generator.template_source import template_root
@@ -26,6 +32,9 @@ from multichat.invocation import invocation
 from multichat.runtime.config import WorkspaceConfig, read_config_text
 
 FIRST_PORT = 8000
+#: Answers whose defaults do not depend on the preset: kept by ``--force`` across a change
+#: of preset (the others, a description or scopes, are the old preset's words).
+PRESET_NEUTRAL_ANSWERS = frozenset({"display_name", "port"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,20 @@ class NewProvider:
     changes: ChangeSet
     applied: bool
     next_steps: str = ""
+    #: Under ``--force``: files in the provider's folders left as they are, because they are
+    #: the user's work (``added`` or ``changed``), by workspace-relative path.
+    kept: dict[Path, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """The changes, then a ``keep`` line for every file of the user's that stays."""
+        lines = [self.changes.describe()] if self.changes.changes else []
+        lines += [f"keep    {path}  (you {how} it)" for path, how in sorted(self.kept.items())]
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, object]:
+        """What ``new provider --dry-run --json`` prints (the schema is in docs/cli.md)."""
+        kept = [{"path": path.as_posix(), "reason": how} for path, how in sorted(self.kept.items())]
+        return {"provider": self.name, "changes": self.changes.as_json(), "kept": kept}
 
 
 def next_free_port(config: WorkspaceConfig, taken_by_others: set[int] | None = None) -> int:
@@ -71,7 +94,7 @@ def add_provider(
     if preset not in presets:
         raise UserError(f"unknown preset {preset!r}; choose one of: {', '.join(presets)}")
     with workspace_transaction(config_path, dry_run=dry_run) as change:
-        files, next_steps = plan_new_provider(
+        files, next_steps, kept = plan_new_provider(
             change,
             name,
             preset=preset,
@@ -80,7 +103,9 @@ def add_provider(
             force=force,
             checking=checking,
         )
-    return NewProvider(name, change.config.path, files, change.changes, change.applied, next_steps)
+    return NewProvider(
+        name, change.config.path, files, change.changes, change.applied, next_steps, kept
+    )
 
 
 def plan_new_provider(
@@ -92,16 +117,19 @@ def plan_new_provider(
     defaults: bool,
     force: bool,
     checking: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
-) -> tuple[list[Path], str]:
-    """Plan the files that generate ``name`` (and say the preset's next steps).
+) -> tuple[list[Path], str, dict[Path, str]]:
+    """Plan the files that generate ``name``; say the preset's next steps and what stays.
 
-    With ``force``, they replace what is there.
+    With ``force``, they overwrite the generated files there, as ``rails generate --force``
+    does; files the user added or changed that the new render does not write stay (the third
+    item, with why), and the answers given before are used again (:func:`_previous_answers`).
     """
     config, changes = change.config, change.changes
     root = config.root
     if not force:
         _refuse_existing(config, name)
     answers = _answers(config, name, preset, data)
+    previous = _previous_answers(root, name, preset) if force else {}
     original = read_config_text(config.path)
     # Under --force an existing entry stays as the user has it (their OAuth endpoints,
     # scopes, read_only...): only the code is regenerated.
@@ -117,13 +145,15 @@ def plan_new_provider(
         name,
         answers,
         defaults=defaults,
+        user_defaults=previous,
         new_config_text=new_config_text,
         checking=checking,
     ) as rendered:
         files = trees.read_files(rendered.tree)
+    kept: dict[Path, str] = {}
     if force:
         baseline = {contract.baseline_dir(name) / f for f in files}
-        _plan_replacement(changes, root, name, set(files) | baseline)
+        kept = _plan_replacement(changes, root, name, set(files) | baseline)
     for relative, content in files.items():
         secret = relative.name in contract.SECRET_FILES
         if secret and (root / relative).exists():
@@ -134,20 +164,53 @@ def plan_new_provider(
             changes.create(contract.baseline_dir(name) / relative, content)
     changes.write(config.path.relative_to(root), rendered.config_text.encode("utf-8"))
     written = {planned.path for planned in changes.changes}
-    return [root / f for f in files if f in written], rendered.next_steps
+    return [root / f for f in files if f in written], rendered.next_steps, kept
 
 
-def _plan_replacement(changes: ChangeSet, root: Path, name: str, keep: set[Path]) -> None:
-    """Under ``--force``: delete the old provider's files the new render does not write."""
+def _plan_replacement(
+    changes: ChangeSet, root: Path, name: str, written: set[Path]
+) -> dict[Path, str]:
+    """Under ``--force``: delete the old render's files that the new one does not write.
+
+    Only files the old render wrote and the user left as they were go (and byte-code caches);
+    the user's own files, and generated ones they changed, stay: returned, with why.
+    """
+    generated = trees.baseline_files(root, name)
+    users: dict[Path, str] = {}
     for folder in (*contract.owned_folders(name), contract.baseline_dir(name)):
         for path in sorted((root / folder).rglob("*")) if (root / folder).is_dir() else []:
             relative = path.relative_to(root)
-            if (
-                path.is_file()
-                and relative not in keep
-                and relative.name not in contract.SECRET_FILES
-            ):
+            if not path.is_file() or relative in written:
+                continue
+            if relative.name in contract.SECRET_FILES:
+                continue  # the token and credentials are kept, and never listed
+            how = (
+                None
+                if folder == contract.baseline_dir(name)
+                else (trees.users_work(root, name, relative, generated))
+            )
+            if how is None:
                 changes.delete(relative)
+            else:
+                users[relative] = how
+    return users
+
+
+def _previous_answers(root: Path, name: str, preset: str) -> dict[str, Any]:
+    """The answers ``name`` was generated with, for ``--force`` to render with again.
+
+    All of them under the same preset; under another, those whose defaults do not depend on
+    the preset (:data:`PRESET_NEUTRAL_ANSWERS`). None when they cannot be read: ``--force``
+    is also how a provider with a broken answers file is regenerated.
+    """
+    try:
+        recorded = recorded_answers(root, name)
+    except UserError:
+        return {}
+    askable = template_questions(template_root() / "copier.yml") - OWN_ANSWERS
+    if recorded.get("preset") != preset:
+        askable &= PRESET_NEUTRAL_ANSWERS
+    return {key: value for key, value in recorded.items() if key in askable}
 
 
 def _refuse_existing(config: WorkspaceConfig, name: str) -> None:

@@ -78,7 +78,7 @@ def plan_remove_provider(
     config.provider(name)
     root = config.root
     baseline = root / contract.baseline_dir(name)
-    generated = _baseline_files(root, name)
+    generated = trees.baseline_files(root, name)
     secrets = {
         config.token_path(name),
         config.token_path(name).with_name(config.token_path(name).name + ".lock"),
@@ -96,10 +96,9 @@ def plan_remove_provider(
                 else:
                     plan.kept_secrets.append(relative)
                 continue
-            if relative not in generated and not trees.is_cache(relative):
-                plan.user_files[relative] = "added"
-            elif relative in generated and path.read_bytes() != (baseline / relative).read_bytes():
-                plan.user_files[relative] = "changed"
+            how = trees.users_work(root, name, relative, generated)
+            if how is not None:
+                plan.user_files[relative] = how
             if force or relative not in plan.user_files:
                 plan.changes.delete(relative)
     if delete_secrets:
@@ -145,10 +144,3 @@ def remove_provider(
             change.cancel()
     plan.applied = change.applied
     return plan
-
-
-def _baseline_files(root: Path, name: str) -> set[Path]:
-    baseline = root / contract.baseline_dir(name)
-    if not baseline.is_dir():
-        return set()
-    return {p.relative_to(baseline) for p in baseline.rglob("*") if p.is_file()}

@@ -68,8 +68,13 @@ def render(
     data: Mapping[str, Any],
     *,
     defaults: bool,
+    user_defaults: Mapping[str, Any] | None = None,
 ) -> Iterator[Path]:
-    """Render the ``kind`` template into a scratch folder that is removed afterwards."""
+    """Render the ``kind`` template into a scratch folder that is removed afterwards.
+
+    ``user_defaults`` replace the template's defaults: the answers used without a terminal,
+    the ones offered at its prompts.
+    """
     import copier
     from copier.errors import CopierError
 
@@ -80,6 +85,7 @@ def render(
                 out,
                 data={**data, "kind": kind},
                 defaults=defaults,
+                user_defaults=dict(user_defaults or {}),
                 quiet=True,
                 overwrite=True,
                 unsafe=False,

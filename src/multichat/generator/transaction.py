@@ -82,6 +82,7 @@ def checked_render(
     answers: Mapping[str, Any],
     *,
     defaults: bool = True,
+    user_defaults: Mapping[str, Any] | None = None,
     new_config_text: Callable[[str], str],
     checking: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
 ) -> Iterator[Rendered]:
@@ -92,10 +93,14 @@ def checked_render(
     imported under that configuration in a child process (see :mod:`.import_check`) that is
     started before Copier runs unless an earlier identical check passed. ``checking`` wraps
     the checks, which come after Copier's questions (the CLI shows a spinner there).
+    ``user_defaults`` stand in for the template's defaults (see :func:`.template_source.render`).
     """
     template = template_root()
     key = verdict_key(template, str(answers.get("preset", "blank")), config.root)
-    with import_probe(key) as probe, render("provider", answers, defaults=defaults) as tree:
+    with (
+        import_probe(key) as probe,
+        render("provider", answers, defaults=defaults, user_defaults=user_defaults) as tree,
+    ):
         entry_text, next_steps = (
             _take(tree / f"{name}.{suffix}")
             for suffix in ("provider-config.yaml", "next-steps.txt")

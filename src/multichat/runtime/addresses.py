@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 
-from multichat.errors import UserError
+from multichat.errors import UserError, bind_error_text
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -55,15 +55,17 @@ def listening_socket(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         listener = socket.socket(family, kind, proto)
-    except OSError as exc:
-        raise UserError(f"cannot listen on {url_host(host)}:{port}: {exc}") from None
+    except OSError as exc:  # a name that does not resolve
+        raise UserError(
+            f"cannot listen on {url_host(host)}:{port}: {exc.strerror or exc}; give --host an "
+            "address of this machine"
+        ) from None
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind(address)
     except OSError as exc:
         listener.close()
-        reason = exc.strerror or str(exc)
         raise UserError(
-            f"cannot listen on {url_host(host)}:{port}: {reason}; choose another --port"
+            f"cannot listen on {url_host(host)}:{port}: {bind_error_text(exc, port)}"
         ) from None
     return listener

@@ -294,6 +294,11 @@ class ServerSettings(BaseModel):
     def _public_over_https(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        if "?" in value or "#" in value:  # paths are appended to it: /mcp, /signin/NAME/...
+            raise ValueError(
+                "must not have a query string or a fragment (`?...`, `#...`): give the base "
+                "URL, like https://mcp.example.com"
+            )
         return https_unless_loopback(value, "https://mcp.example.com").rstrip("/")
 
     @field_validator("auth", "token_store", mode="before")

@@ -15,7 +15,7 @@ import hmac
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from multichat.errors import InvalidHttpToken, UnprotectedHttp, UserError
 from multichat.runtime.addresses import is_loopback, loopback_origins, url_host
 from multichat.runtime.config import JWTSettings
-from multichat.runtime.http_token import WorkspaceToken, workspace_http_token
+from multichat.runtime.http_token import WorkspaceToken, keep_token, pending_workspace_token
 
 if TYPE_CHECKING:
     from fastmcp.server.auth.providers.jwt import JWTVerifier
@@ -114,8 +114,28 @@ class HttpProtection:
     #: reverse proxy that forwards its public name, a browser client's site).
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
-    #: The workspace's own token, when neither a token nor a JWT verifier was given.
+    #: The workspace's own token, when neither a token nor a JWT verifier was given; a new
+    #: one is saved by :meth:`with_token_kept`, once the server is about to serve.
     workspace_token: WorkspaceToken | None = None
+
+    def with_token_kept(self) -> HttpProtection:
+        """This protection with a new workspace token saved in its file, once serving starts.
+
+        Another server starting at the same moment may have saved its token first: that one
+        is then the token required.
+
+        Raises:
+            MultichatError: the token file cannot be written.
+        """
+        made = self.workspace_token
+        if made is None or made.saved:
+            return self
+        kept = keep_token(made)
+        if kept.token == made.token:
+            return replace(self, workspace_token=kept)
+        # The workspace token is the only verifier when there is one (see http_protection).
+        verifier = BearerTokenVerifier(check_token(kept.token, str(kept.path)))
+        return replace(self, auth=verifier, workspace_token=kept)
 
     @property
     def loopback(self) -> bool:
@@ -175,7 +195,8 @@ def http_protection(
         allowed_origins: More Origins a loopback server accepts (``https://name[:port]``).
         environ: Where to read :data:`TOKEN_ENV` (the process environment by default).
         workspace: The workspace folder: with no token, JWT or opt-out, a loopback server
-            requires the workspace's own token (:func:`workspace_http_token`).
+            requires the workspace's own token, made now if there is none but saved only by
+            :meth:`HttpProtection.with_token_kept`.
 
     Raises:
         UnprotectedHttp: ``host`` is not loopback and nothing protects it.
@@ -205,7 +226,7 @@ def http_protection(
         verifiers["JWT"] = jwt_verifier(jwt)
     made: WorkspaceToken | None = None
     if not verifiers and not allow_unauthenticated and is_loopback(host) and workspace:
-        made = workspace_http_token(workspace)
+        made = pending_workspace_token(workspace)
         verifiers["bearer token"] = BearerTokenVerifier(check_token(made.token, str(made.path)))
     auth: AuthProvider | None = None
     if len(verifiers) == 1:

@@ -3,7 +3,9 @@
 Made once, on the first ``run --transport http`` without ``--auth-token``,
 ``MULTICHAT_HTTP_TOKEN`` or a JWT verifier, and kept in ``.multichat/http-token`` (mode 0600,
 git-ignored) so that configured MCP clients keep working across restarts. Other users of the
-machine cannot read it, so a loopback server is no longer open to them.
+machine cannot read it, so a loopback server is no longer open to them. ``run`` decides on a new
+token before anything loads (:func:`pending_workspace_token`) but saves it only once it is about
+to serve (:func:`keep_token`), where it prints it: a run that fails leaves no unseen token.
 """
 
 from __future__ import annotations
@@ -22,11 +24,15 @@ from multichat.errors import InvalidHttpToken, MultichatError
 
 @dataclass(frozen=True)
 class WorkspaceToken:
-    """The workspace's HTTP token, where it is kept, and whether this call made it."""
+    """The workspace's HTTP token, where it is kept, and whether this call made it.
+
+    ``saved`` is false for a token made but not in its file yet (see :func:`keep_token`).
+    """
 
     token: str = field(repr=False)
     path: Path
     created: bool
+    saved: bool = True
 
 
 def workspace_http_token(root: Path) -> WorkspaceToken:
@@ -49,19 +55,44 @@ def kept_secret(path: Path) -> WorkspaceToken:
         InvalidHttpToken: the file exists but is readable by others or is empty.
         MultichatError: the file cannot be read or written.
     """
-    try:
-        return WorkspaceToken(_read(path), path, created=False)
-    except FileNotFoundError:
-        pass
-    token = secrets.token_urlsafe(32)
+    return keep_token(_existing_or_new(path))
+
+
+def pending_workspace_token(root: Path) -> WorkspaceToken:
+    """The token in ``root/.multichat/http-token``, or a new one not saved yet (``saved`` false).
+
+    Raises:
+        InvalidHttpToken: the file exists but is readable by others or holds no usable token.
+        MultichatError: the file cannot be read.
+    """
+    return _existing_or_new(root / HTTP_TOKEN_FILE)
+
+
+def keep_token(made: WorkspaceToken) -> WorkspaceToken:
+    """``made`` saved in its file (0600, atomically), or the token another process saved first.
+
+    Raises:
+        InvalidHttpToken: another process's file is readable by others or empty.
+        MultichatError: the file cannot be written.
+    """
+    if made.saved:
+        return made
+    path = made.path
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _create_exclusively(path, f"{token}\n".encode())
+        _create_exclusively(path, f"{made.token}\n".encode())
     except FileExistsError:
         return WorkspaceToken(_read(path), path, created=False)
     except OSError as exc:
         raise MultichatError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return WorkspaceToken(token, path, created=True)
+    return WorkspaceToken(made.token, path, created=True)
+
+
+def _existing_or_new(path: Path) -> WorkspaceToken:
+    try:
+        return WorkspaceToken(_read(path), path, created=False)
+    except FileNotFoundError:
+        return WorkspaceToken(secrets.token_urlsafe(32), path, created=True, saved=False)
 
 
 def _read(path: Path) -> str:

@@ -20,7 +20,7 @@ from multichat.runtime.credentials import Credentials
 from multichat.runtime.oauth import OAuthFailed
 from multichat.runtime.platform_client import PlatformClient, PlatformError
 from multichat.runtime.sign_in_needs import whoami_setting
-from multichat.runtime.token_store import TokenStoreError
+from multichat.runtime.token_store import TokenStoreError, TokenStoreUnreachable
 
 
 def whoami_url(provider: str, settings: ProviderConfig) -> str:
@@ -96,6 +96,8 @@ def check_stored_token(provider: str) -> TokenCheck:
 
     Raises:
         UnsendableToken: the token holds a character no header can carry.
+        TokenStoreUnreachable: Redis did not answer: nothing is known of the token, and a
+            sign-in would not help.
     """
     from multichat.runtime.token_access import provider_auth
 
@@ -105,7 +107,9 @@ def check_stored_token(provider: str) -> TokenCheck:
         credentials = auth.get_credentials()
     except NotAuthenticated as exc:  # the refresh token was refused
         return TokenCheck("rejected", problem=str(exc))
-    except TokenStoreError as exc:
+    except TokenStoreUnreachable:
+        raise
+    except TokenStoreError as exc:  # a broken token file: signing in again replaces it
         return TokenCheck("missing", problem=str(auth.signed_out(str(exc))))
     except OAuthFailed as exc:
         return TokenCheck("unreachable", problem=str(exc).removeprefix(f"{provider}: "))

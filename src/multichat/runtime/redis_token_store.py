@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from multichat.errors import ConfigError
 from multichat.runtime.config import REDIS_URL_ENV, WorkspaceConfig
-from multichat.runtime.token_store import TokenStoreError, decode_token
+from multichat.runtime.token_store import TokenStoreError, TokenStoreUnreachable, decode_token
 
 try:
     import redis
@@ -224,7 +224,7 @@ class RedisTokenStore:
             reason = str(exc) or type(exc).__name__
             for secret in _secrets_of(self._url):
                 reason = reason.replace(secret, "***")
-            raise TokenStoreError(
+            raise TokenStoreUnreachable(
                 f"cannot reach Redis at {self.url} ({reason.rstrip('.')}): start it, or correct "
                 "server.token_store.url or MULTICHAT_REDIS_URL"
             ) from None

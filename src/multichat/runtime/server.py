@@ -148,7 +148,7 @@ def run_server(
         if server.auth is not None:
             protection = HttpProtection(host=host, auth=server.auth)
         else:
-            protection = http_protection(host, workspace=_active_workspace())
+            protection = http_protection(host, workspace=_active_workspace()).with_token_kept()
     elif protection.host != host:
         raise ValueError(f"protection was decided for {protection.host}, not {host}")
     serve_http(

@@ -150,6 +150,8 @@ def serve_workspace(
 
         listener = listening_socket(options.host, options.port)
         port = listener.getsockname()[1]  # the one the system chose, for --port 0
+    if protection is not None:  # about to serve: a new workspace token is saved, and shown
+        protection = protection.with_token_kept()
     notice = protection.notice(port) if protection is not None else None
     if notice:
         events.notice(notice)

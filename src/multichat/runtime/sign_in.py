@@ -17,7 +17,6 @@ import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -42,11 +41,11 @@ USER_FIELDS = ("id", "user_id", "sub", "username", "name", "display_name", "real
 
 @dataclass(frozen=True)
 class SignedIn:
-    """Who signed in, and where the token was saved."""
+    """Who signed in, and where the token was saved (the store's ``location``: file or Redis)."""
 
     provider: str
     user: Mapping[str, Any]
-    token_path: Path
+    location: str
 
     def line(self) -> str:
         """``signed in to slack as Ada Lovelace; token saved to ...``."""
@@ -54,7 +53,7 @@ class SignedIn:
             (str(self.user[key]) for key in ("name", "username", "id") if key in self.user), ""
         )
         shown = f" as {who}" if who else ""
-        return f"signed in to {self.provider}{shown}; token saved to {self.token_path}"
+        return f"signed in to {self.provider}{shown}; token saved to {self.location}"
 
 
 def user_summary(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,7 +77,7 @@ async def accept(provider: str, credentials: Mapping[str, Any], mode: SignInMode
     token = {**credentials, "mode": mode, "user": user_summary(profile)}
     auth = provider_auth(provider)
     await anyio.to_thread.run_sync(auth.save_credentials, token)
-    return SignedIn(provider, token["user"], auth.token_path())
+    return SignedIn(provider, token["user"], auth.store().location)
 
 
 def token_credentials(

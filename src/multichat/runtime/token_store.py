@@ -25,6 +25,10 @@ class TokenStoreError(MultichatError):
     """The token store could not be read or written."""
 
 
+class TokenStoreUnreachable(TokenStoreError):
+    """The token store (Redis) did not answer: nothing is known of the token."""
+
+
 class TokenStore(Protocol):
     """What the runtime needs of a token store; the JSON file is the default, Redis the other."""
 

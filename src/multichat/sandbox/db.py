@@ -13,6 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from multichat.sandbox.errors import UnusableDatabase
+
+#: Tables every sandbox database has had: a file whose tables lack them is another program's.
+SANDBOX_TABLES = frozenset({"users", "channels", "messages"})
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
     id TEXT PRIMARY KEY,
@@ -160,14 +165,28 @@ class Database:
     """A SQLite file with the sandbox schema; hands out pooled connections to any thread."""
 
     def __init__(self, path: Path) -> None:
-        """Open (or create) the database at ``path`` and make sure the schema exists."""
+        """Open (or create) the database at ``path`` and make sure the schema exists.
+
+        Raises:
+            UnusableDatabase: the file cannot be opened, is not SQLite, or holds another
+                program's tables; nothing was written to it.
+        """
         self.path = Path(path)
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        with self.connection() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+        _check_folder(self.path)
+        try:
+            with self.connection() as conn:
+                _check_tables(conn, self.path)  # a read: a file that is not SQLite fails here
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise UnusableDatabase(_unusable(self.path, exc)) from None
+        except UnusableDatabase:
+            self.close()
+            raise
 
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -220,6 +239,43 @@ class Database:
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
+
+
+def _check_folder(path: Path) -> None:
+    """Refuse a path SQLite could only answer "unable to open database file" about."""
+    if path.is_dir():
+        raise UnusableDatabase(
+            f"{path} is a folder: give a database file, such as {path / 'sandbox.db'}"
+        )
+    if not path.parent.is_dir():
+        raise UnusableDatabase(
+            f"cannot create the sandbox database {path}: the folder {path.parent} does not "
+            "exist; create it, or give a file in a folder that does"
+        )
+
+
+def _check_tables(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite file that holds tables, but not the sandbox's: another program's data."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if tables and not tables >= SANDBOX_TABLES:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise UnusableDatabase(
+            f"{path} is another program's SQLite database (tables: {shown}), not the "
+            "sandbox's; it was left as it was: give a new file name"
+        )
+
+
+def _unusable(path: Path, error: sqlite3.DatabaseError) -> str:
+    """One line on why SQLite refused ``path`` as the sandbox database, and what to do."""
+    if not isinstance(error, sqlite3.OperationalError):  # "file is not a database"
+        return (
+            f"{path} is not a SQLite database ({error}); it was left as it was: give a new "
+            "file name, or one the sandbox made"
+        )
+    return (
+        f"cannot use {path} as the sandbox database ({error}): check its permissions, or give "
+        "another file"
+    )
 
 
 def open_database(db: Database | Path | str) -> Database:

@@ -8,7 +8,8 @@
         ├── OAuthError               a token or revoke request failed; becomes RFC 6749 JSON
         ├── ConsentError             the consent page cannot be shown or submitted (400 page)
         ├── UnknownChannel           (also KeyError) ``seed_channel`` got a name not in the DB
-        └── AddressInUse             (also UserError) the host and port cannot be bound
+        ├── AddressInUse             (also UserError) the host and port cannot be bound
+        └── UnusableDatabase         (also UserError) the database file cannot be the sandbox's
 
 The HTTP layer turns the first three into responses; the others reach the caller (and the CLI).
 """
@@ -61,3 +62,7 @@ class UnknownChannel(SandboxError, KeyError):
 
 class AddressInUse(SandboxError, UserError):
     """The sandbox cannot listen on the requested host and port."""
+
+
+class UnusableDatabase(SandboxError, UserError):
+    """The sandbox's database file cannot be opened, or holds something else; it is left as is."""

@@ -15,6 +15,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from multichat.errors import bind_error_text
 from multichat.sandbox.app import create_app
 from multichat.sandbox.errors import AddressInUse, SandboxError
 
@@ -35,9 +36,7 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
         sock.listen(128)
     except OSError as exc:
         sock.close()
-        raise AddressInUse(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose another --port"
-        ) from exc
+        raise AddressInUse(f"cannot listen on {host}:{port}: {bind_error_text(exc, port)}") from exc
     return sock
 
 
