@@ -68,3 +68,20 @@ def test_version_and_help_into_a_closed_pipe_exit_0_quietly(flag: str, tmp_path:
         done = run_into(stdout, flag, cwd=tmp_path)
 
     assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(("flag", "unbuffered"), [("-u", True), ("-c", False)])
+def test_python_dash_u_keeps_stdout_unbuffered(flag: str, unbuffered: bool) -> None:
+    """Under `python -u` each write reaches the pipe at once; the wrapper must not buffer it."""
+    import sys
+
+    probe = (
+        "import io, sys\n"
+        "from multichat.cli.closed_stdout import drop_output_once_its_reader_is_gone\n"
+        "drop_output_once_its_reader_is_gone()\n"
+        "print(isinstance(sys.stdout.buffer, io.RawIOBase), file=sys.stderr)\n"
+    )
+    args = [sys.executable, "-u", "-c", probe] if flag == "-u" else [sys.executable, "-c", probe]
+    env = {key: value for key, value in clean_env().items() if key != "PYTHONUNBUFFERED"}
+    answer = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env, check=True)
+    assert answer.stderr.strip() == str(unbuffered)

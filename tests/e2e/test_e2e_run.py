@@ -117,8 +117,10 @@ def test_a_workspace_without_providers_says_what_to_do(workspace):
     assert "multichat new provider" in lines[0]
 
 
-def test_stdout_carries_only_json_rpc(ws, reap):
-    """Spoken by hand: every byte on stdout is JSON-RPC, even when a provider prints."""
+@pytest.mark.parametrize("buffered", [True, False], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_stdout_carries_only_json_rpc(ws, reap, buffered):
+    """Spoken by hand: every byte on stdout is JSON-RPC, even when a provider prints (into
+    Python's buffered stdout, as most users run it, or unbuffered)."""
     (ws / "src/providers/alpha/tools/noisy.py").write_text(
         dedent(
             '''
@@ -146,7 +148,11 @@ def test_stdout_carries_only_json_rpc(ws, reap):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=clean_env(),
+            env={
+                key: value
+                for key, value in clean_env(PYTHONUNBUFFERED="1").items()
+                if not (buffered and key == "PYTHONUNBUFFERED")
+            },
         )
     )
     stdout, stderr = LinePump(process.stdout), LinePump(process.stderr)

@@ -60,8 +60,11 @@ def drop_output_once_its_reader_is_gone() -> None:
     except (AttributeError, OSError, ValueError):
         return
     stdout.flush()
+    raw = _ReaderMayLeave(fd)
+    # `python -u` / PYTHONUNBUFFERED: the binary layer is the raw file itself; keep it so.
+    unbuffered = isinstance(getattr(stdout, "buffer", None), io.RawIOBase)
     sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(_ReaderMayLeave(fd)),
+        raw if unbuffered else io.BufferedWriter(raw),
         encoding=encoding,
         errors=errors,
         line_buffering=bool(stdout.line_buffering),

@@ -104,7 +104,13 @@ async def _serve_stdio(server: FastMCP[Any]) -> None:
 
     token = set_transport("stdio")
     try:
-        with claimed_stdin() as stdin, claimed_stdout() as stdout:
+        with (
+            claimed_stdin() as stdin,
+            claimed_stdout() as stdout,
+            # Python's own stdout too: a tool's print() would sit in its buffer and be flushed
+            # at exit, after fd 1 is the client's pipe again.
+            contextlib.redirect_stdout(sys.stderr),
+        ):
             async with contextlib.AsyncExitStack() as streams:
                 lines, writer = await _client_streams(streams, stdin, stdout)
                 async with (
