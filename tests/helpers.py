@@ -333,22 +333,19 @@ def info() -> str:
 '''
 
 
-#: An MCP ``initialize`` request as one stdio line: what a client sends first.
-INITIALIZE_LINE = (
-    json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 0,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-06-18",
-                "capabilities": {},
-                "clientInfo": {"name": "test", "version": "1"},
-            },
-        }
-    )
-    + "\n"
-)
+#: An MCP ``initialize`` request (protocol 2025-06-18): what a client sends first.
+INITIALIZE_REQUEST: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+#: The same as one stdio line.
+INITIALIZE_LINE = json.dumps(INITIALIZE_REQUEST) + "\n"
 
 
 #: The bearer token tests start ``multichat run --transport http`` with.

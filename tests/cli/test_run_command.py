@@ -161,16 +161,7 @@ def test_an_address_in_use_is_one_line_before_anything_loads(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [MULTICHAT, "run", "--transport", "http", "--port", str(port)],
-            cwd=workspace,
-            capture_output=True,
-            text=True,
-            timeout=DEADLINE,
-            env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN),
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
+        done = run_http(workspace, "--port", str(port))
 
     assert done.returncode == 2, done.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
@@ -183,16 +174,7 @@ def test_an_address_not_of_this_machine_names_host_not_port(
 ) -> None:
     add_provider("alpha")
     # 192.0.2.0/24 is TEST-NET-1, for documentation only: no machine has it (RFC 5737 §3).
-    done = subprocess.run(
-        [MULTICHAT, "run", "--transport", "http", "--host", "192.0.2.1", "--port", "0"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN),
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_http(workspace, "--host", "192.0.2.1", "--port", "0")
 
     assert done.returncode == 2, done.stderr
     assert "cannot listen on 192.0.2.1:0" in done.stderr
@@ -304,3 +286,17 @@ def test_a_misspelt_enabled_tools_entry_is_one_warning(
         "`providers.alpha.enabled_tools` lists `provider_inf`, which is not a tool of alpha: it "
         "serves nothing; did you mean `provider_info`?"
     ]
+
+
+def run_http(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``multichat run --transport http ARGS`` to its end, with the test's bearer token."""
+    return subprocess.run(
+        [MULTICHAT, "run", "--transport", "http", *args],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE,
+        env=clean_env(MULTICHAT_HTTP_TOKEN=HTTP_TOKEN),
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )

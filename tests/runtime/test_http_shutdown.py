@@ -13,7 +13,14 @@ import anyio.to_thread
 import httpx2
 import pytest
 from fastmcp import Client
-from helpers import HTTP_TOKEN, LinePump, free_port, serving_http, wait_for_line
+from helpers import (
+    HTTP_TOKEN,
+    INITIALIZE_REQUEST,
+    LinePump,
+    free_port,
+    serving_http,
+    wait_for_line,
+)
 
 DEADLINE = 60.0
 
@@ -148,19 +155,6 @@ async def test_a_second_ctrl_c_ends_the_grace_window_quietly(
     assert " ERROR " not in seen
 
 
-#: A 2025-06-18 session: the SDK answers its calls as an SSE stream (sse-starlette's).
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test", "version": "1"},
-    },
-}
-
-
 def test_ctrl_c_ends_a_call_streamed_to_a_2025_session_quietly(
     workspace: Path, add_provider: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -184,7 +178,8 @@ def test_ctrl_c_ends_a_call_streamed_to_a_2025_session_quietly(
     ):
         deadline = time.monotonic() + DEADLINE
         wait_for_line(errors, "serving MCP at", deadline)
-        opened = http.post(url, headers=headers, json=INITIALIZE)
+        # A 2025-06-18 session: the SDK answers its calls as SSE streams (sse-starlette's).
+        opened = http.post(url, headers=headers, json=INITIALIZE_REQUEST)
         headers |= {
             "mcp-session-id": opened.headers["mcp-session-id"],
             "mcp-protocol-version": "2025-06-18",

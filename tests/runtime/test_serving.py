@@ -71,8 +71,18 @@ async def test_a_tool_calling_sys_exit_fails_that_call_and_the_server_serves_on(
 
 
 @pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
-def test_ctrl_c_stops_a_stdio_server_whose_client_keeps_stdin_open(
-    workspace: Path, add_provider, loop: str
+@pytest.mark.parametrize(
+    ("stop", "expected"),
+    [
+        (signal.SIGINT, 130),  # Ctrl-C: it waited for the client's next line before
+        # How an MCP client ends a server that stays after stdin closes (exit 0, no output):
+        # https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#stdio
+        (signal.SIGTERM, 0),
+    ],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_a_signal_stops_a_stdio_server_whose_client_keeps_stdin_open(
+    workspace: Path, add_provider, loop: str, stop: signal.Signals, expected: int
 ) -> None:
     add_provider("alpha")
     process = subprocess.Popen(
@@ -89,40 +99,13 @@ def test_ctrl_c_stops_a_stdio_server_whose_client_keeps_stdin_open(
         process.stdin.write(INITIALIZE_LINE.encode())
         process.stdin.flush()
         assert b'"result"' in process.stdout.readline()  # serving, stdin still open
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=20)  # it waited for the next line before
-        assert process.stderr is not None
-        errors = process.stderr.read()
-    finally:
-        stop_process(process)
-    assert code == 130
-    assert b"Traceback" not in errors
-
-
-@pytest.mark.parametrize("loop", ["uvloop", "asyncio"])
-def test_sigterm_stops_a_stdio_server_with_exit_0(workspace: Path, add_provider, loop: str) -> None:
-    add_provider("alpha")
-    process = subprocess.Popen(
-        [MULTICHAT, "run"],
-        cwd=workspace,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=clean_env(MULTICHAT_EVENT_LOOP=loop),
-    )
-    try:
-        assert process.stdin is not None
-        assert process.stdout is not None
-        process.stdin.write(INITIALIZE_LINE.encode())
-        process.stdin.flush()
-        assert b'"result"' in process.stdout.readline()  # serving, stdin still open
-        # How an MCP client ends a server that stays after stdin closes:
-        # https://modelcontextprotocol.io/specification/2025-06-18/basic/lifecycle#stdio
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         code = process.wait(timeout=20)
         assert process.stderr is not None
         errors = process.stderr.read()
     finally:
         stop_process(process)
-    assert code == 0, errors
-    assert errors == b""
+    assert code == expected, errors
+    assert b"Traceback" not in errors
+    if stop == signal.SIGTERM:
+        assert errors == b""

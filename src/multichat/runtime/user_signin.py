@@ -168,11 +168,7 @@ class UserSignIn:
         provider = str(request.path_params["provider"])
         with self._lock:
             ticket = self._tickets.pop(request.query_params.get("ticket") or "", None)
-        if (
-            ticket is None
-            or ticket.provider != provider
-            or time.monotonic() - ticket.created > TICKET_TTL_SECONDS
-        ):
+        if ticket is None or not _live(ticket, provider):
             return message_page(
                 "Sign-in link not valid",
                 "This link is unknown, used or older than 10 minutes. Call the tool again "
@@ -250,11 +246,7 @@ class UserSignIn:
         form = await request.form()
         with self._lock:
             pending = self._pending.pop(str(form.get("form_id") or ""), None)
-        if (
-            pending is None
-            or pending.provider != provider
-            or time.monotonic() - pending.created > TICKET_TTL_SECONDS
-        ):
+        if pending is None or not _live(pending, provider):
             return message_page(
                 "Sign-in form not valid",
                 "This form is unknown, used or older than 10 minutes. Call the tool again for "
@@ -424,6 +416,11 @@ class UserSignIn:
             return message_page("Sign-in failed", str(exc), 400)
         logger.info("signed in user=%s provider=%s", pending.user.describe(), provider)
         return self._signed_in(provider)
+
+
+def _live(entry: _Ticket | _Pending, provider: str) -> bool:
+    """Whether ``entry`` is for ``provider`` and younger than :data:`TICKET_TTL_SECONDS`."""
+    return entry.provider == provider and time.monotonic() - entry.created <= TICKET_TTL_SECONDS
 
 
 def _digest(value: str) -> bytes:
