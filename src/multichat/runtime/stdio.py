@@ -107,7 +107,7 @@ async def _serve_stdio(server: FastMCP[Any]) -> None:
         with (
             claimed_stdin() as stdin,
             claimed_stdout() as stdout,
-            # Python's own stdout too: a tool's print() would sit in its buffer and be flushed
+            # Python's own stdout too: what a tool prints would sit in its buffer, flushed
             # at exit, after fd 1 is the client's pipe again.
             contextlib.redirect_stdout(sys.stderr),
         ):
