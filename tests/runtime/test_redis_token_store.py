@@ -183,6 +183,19 @@ def test_server_token_store_puts_the_token_in_redis_not_in_a_file(
     assert isinstance(auth.store(workspace / "elsewhere.json"), JsonFileTokenStore)
 
 
+def test_redis_going_down_while_serving_says_so_not_sign_in_again(workspace, add_provider):
+    """A call that cannot reach the store must not send anyone to sign in again."""
+    add_provider("alpha")
+    port = free_port()  # nothing listens there: Redis is down
+    _configure(workspace, url=f"redis://:hunter2-secret@127.0.0.1:{port}/0")
+    with pytest.raises(TokenStoreError) as caught:
+        provider_auth("alpha").require_credentials()
+    message = str(caught.value)
+    assert "cannot reach Redis" in message
+    assert "multichat auth" not in message
+    assert "hunter2" not in message
+
+
 def test_the_environment_url_wins_and_the_namespace_defaults_to_the_folder(
     workspace, add_provider, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ):

@@ -48,7 +48,12 @@ from multichat.contract import env_name, provider_of_module
 from multichat.errors import ConfigError, NotAuthenticated, TokenAccessDenied, UnsendableToken
 from multichat.runtime.config import load_config
 from multichat.runtime.credentials import Credentials, sendable_token
-from multichat.runtime.token_store import JsonFileTokenStore, TokenStore, TokenStoreError
+from multichat.runtime.token_store import (
+    JsonFileTokenStore,
+    TokenStore,
+    TokenStoreError,
+    TokenStoreUnreachable,
+)
 from multichat.runtime.users import (
     UserIdentity,
     current_user,
@@ -375,6 +380,8 @@ class ProviderAuth:
         """Usable credentials, or :class:`NotAuthenticated` naming ``multichat auth NAME``."""
         try:
             credentials = self.get_credentials()
+        except TokenStoreUnreachable:
+            raise  # nothing is known of the token: signing in again would not help
         except TokenStoreError as exc:
             raise self.signed_out(str(exc)) from None
         if credentials is None:
