@@ -17,7 +17,6 @@ import anyio
 from multichat.errors import ConfigError, NotAuthenticated
 from multichat.runtime.config import ProviderConfig, load_config
 from multichat.runtime.credentials import Credentials
-from multichat.runtime.oauth import OAuthFailed
 from multichat.runtime.platform_client import PlatformClient, PlatformError
 from multichat.runtime.sign_in_needs import whoami_setting
 from multichat.runtime.token_store import TokenStoreError, TokenStoreUnreachable
@@ -99,6 +98,7 @@ def check_stored_token(provider: str) -> TokenCheck:
         TokenStoreUnreachable: Redis did not answer: nothing is known of the token, and a
             sign-in would not help.
     """
+    from multichat.runtime.oauth import OAuthFailed  # authlib: not loaded by serving alone
     from multichat.runtime.token_access import provider_auth
 
     auth = provider_auth(provider)
