@@ -6,19 +6,16 @@ next line or for stdin to close (in a terminal: for ever). Here a daemon thread 
 the blocking reads and hands each line to the event loop; cancelling the reader only stops
 waiting for the next one, and a read still blocked does not keep the process alive.
 
-As the SDK does, the client's stdin is moved to a private descriptor and fd 0 points at the
-null device while serving: a tool, or a child it starts, reads EOF instead of the client's
-messages. Up to ``MAX_WAITING_LINES`` lines are read ahead of the server; then the thread waits,
-as the SDK's unbuffered transport makes a fast client wait.
+The client's stdin is on a private descriptor while serving, fd 0 on the null device
+(:func:`~.stdio_pipes.claimed_stdin`). Up to ``MAX_WAITING_LINES`` lines are read ahead of
+the server; then the thread waits, as the SDK's unbuffered transport makes a fast client wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import threading
-from collections.abc import Iterator
 from typing import BinaryIO
 
 MAX_WAITING_LINES = 16
@@ -59,19 +56,3 @@ class StdinLines:
             raise StopAsyncIteration
         self._room.release()
         return line.decode("utf-8", errors="replace")
-
-
-@contextlib.contextmanager
-def claimed_stdin() -> Iterator[BinaryIO]:
-    """The client's stdin on a private descriptor, fd 0 on the null device until the end."""
-    private = os.dup(0)  # above 2: 0, 1 and 2 are open
-    null = os.open(os.devnull, os.O_RDONLY)
-    try:
-        os.dup2(null, 0)
-    finally:
-        os.close(null)
-    try:
-        # Never closed: the reading thread may still be blocked on it after serving ends.
-        yield os.fdopen(private, "rb", closefd=False)
-    finally:
-        os.dup2(private, 0)

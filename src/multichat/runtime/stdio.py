@@ -25,8 +25,9 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 from mcp_types import ErrorData, JSONRPCError
 
-from multichat.runtime.stdin_lines import StdinLines, claimed_stdin
+from multichat.runtime.stdin_lines import StdinLines
 from multichat.runtime.stdio_pipes import (
+    claimed_stdin,
     claimed_stdout,
     loop_can_serve,
     loop_reader,

@@ -20,7 +20,7 @@ import logging
 import os
 import stat
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from io import TextIOWrapper
 from typing import Any, BinaryIO
 
@@ -51,6 +51,39 @@ def loop_can_serve(fd: int, *others: int) -> bool:
 
 
 @contextlib.contextmanager
+def claimed_descriptor(fd: int, open_diversion: Callable[[], int]) -> Iterator[int]:
+    """``fd``'s file on a private descriptor, ``fd`` on ``open_diversion()``'s until the end.
+
+    The private descriptor is never closed (a thread may still read or write it after serving
+    ends) and is made blocking again before ``fd`` gets its file back: a pipe transport made
+    the file non-blocking for everyone who shares it.
+    """
+    private = os.dup(fd)  # above 2 while 0, 1 and 2 are open; not inherited by children
+    diversion = open_diversion()
+    try:
+        os.dup2(diversion, fd)
+    finally:
+        os.close(diversion)
+    try:
+        yield private
+    finally:
+        with contextlib.suppress(OSError):
+            os.set_blocking(private, True)
+        os.dup2(private, fd)
+
+
+@contextlib.contextmanager
+def claimed_stdin() -> Iterator[BinaryIO]:
+    """The client's stdin on a private descriptor, fd 0 on the null device until the end.
+
+    A tool, or a child it starts, reads EOF instead of the client's messages, as under the
+    SDK's own claim.
+    """
+    with claimed_descriptor(0, lambda: os.open(os.devnull, os.O_RDONLY)) as private:
+        yield os.fdopen(private, "rb", closefd=False)
+
+
+@contextlib.contextmanager
 def claimed_stdout() -> Iterator[int | None]:
     """The client's stdout on a private descriptor, fd 1 pointing at stderr until the end.
 
@@ -60,23 +93,15 @@ def claimed_stdout() -> Iterator[int | None]:
     if sys.platform == "win32":
         yield None
         return
-    import fcntl
+    with claimed_descriptor(1, _stderr_or_null) as private:
+        yield private
 
-    private = fcntl.fcntl(1, fcntl.F_DUPFD_CLOEXEC, 3)
+
+def _stderr_or_null() -> int:
     try:
-        diversion = os.dup(2)
+        return os.dup(2)
     except OSError:
-        diversion = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(diversion, 1)
-    finally:
-        os.close(diversion)
-    try:
-        yield private  # never closed: a writer thread may still hold it after serving ends
-    finally:
-        with contextlib.suppress(OSError):
-            os.set_blocking(private, True)  # a pipe transport made the shared file non-blocking
-        os.dup2(private, 1)
+        return os.open(os.devnull, os.O_WRONLY)
 
 
 class PipeLines:
@@ -135,9 +160,7 @@ async def loop_reader(stream: BinaryIO) -> AsyncIterator[PipeLines]:
     try:
         yield PipeLines(reader)
     finally:
-        transport.close()
-        with contextlib.suppress(OSError):
-            os.set_blocking(stream.fileno(), True)
+        transport.close()  # the claim makes the file blocking again (claimed_descriptor)
 
 
 @contextlib.asynccontextmanager
