@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import shlex
 import stat
 from pathlib import Path
 
@@ -123,12 +124,28 @@ def _secrets_left_in(config: WorkspaceConfig) -> list[Finding]:
         GITIGNORE,
         covering_line,
         docker_would_copy,
+        git_tracks,
         git_would_commit,
         template_patterns,
     )
 
     secrets = _secret_paths(config)
     findings = []
+    tracked = git_tracks(config.root, list(secrets))
+    if tracked:
+        findings.append(
+            Finding(
+                "git",
+                "error",
+                "git already tracks "
+                + ", ".join(f"{path} ({secrets[path]})" for path in tracked)
+                + ": an ignore line does not take a committed file back",
+                "`git rm -r --cached "
+                + " ".join(shlex.quote(path) for path in tracked)
+                + "`, then replace each secret (sign in again, a new client secret): earlier "
+                "commits still hold it",
+            )
+        )
     for ignore_file, carried, verb in (
         (GITIGNORE, git_would_commit(config.root, list(secrets)), "git would commit"),
         (DOCKERIGNORE, docker_would_copy(config.root, list(secrets)), "a Docker build copies"),

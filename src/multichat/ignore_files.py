@@ -1,7 +1,8 @@
 """What git and a Docker build would carry off a workspace, and the template lines that stop it.
 
 git is asked itself (``git check-ignore --no-index``), so every rule it knows counts: nested
-``.gitignore`` files, negations, ``core.excludesFile``. A ``.dockerignore`` is read simply, as
+``.gitignore`` files, negations, ``core.excludesFile``; and ``git ls-files`` for what it already
+tracks, which no ignore line takes back. A ``.dockerignore`` is read simply, as
 the template writes one: each pattern from the build context's root, ``**/`` for any folder,
 a folder's pattern covering all inside it; ``!`` lines are not followed.
 """
@@ -62,6 +63,36 @@ def git_would_commit(root: Path, paths: Sequence[str]) -> list[str] | None:
         return None
     ignored = set(result.stdout.split("\0"))
     return [path for path in paths if path not in ignored]
+
+
+def git_tracks(root: Path, paths: Sequence[str]) -> list[str] | None:
+    """Those of ``paths`` git already tracks (a folder: any file in it), ignored or not.
+
+    An ignore line does not untrack a file: one committed before it was ignored stays in
+    every later commit. ``None`` when git is not on PATH or ``root`` is not in a work tree.
+    """
+    git = shutil.which("git")
+    if git is None or not paths:
+        return None
+    try:
+        result = subprocess.run(
+            [git, "--literal-pathspecs", "ls-files", "-z", "--", *paths],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:  # 128: not a git work tree, or git failed
+        return None
+    tracked = [name for name in result.stdout.split("\0") if name]
+    return [
+        path
+        for path in paths
+        if path in tracked or (path.endswith("/") and any(t.startswith(path) for t in tracked))
+    ]
 
 
 def docker_would_copy(root: Path, paths: Sequence[str]) -> list[str] | None:

@@ -207,3 +207,33 @@ def test_on_a_team_server_a_provider_without_a_token_points_each_person_to_their
     ], team.stdout
     assert "multichat auth alpha" not in team.stdout
     assert team.returncode == 0, team.stdout
+
+
+@needs_git
+def test_a_secret_committed_before_it_was_ignored_is_an_error_with_the_commands(
+    workspace: Path, add_provider: Callable[..., Path]
+) -> None:
+    token = add_provider("alpha") / "token.json"
+    token.write_text("{}")
+    token.chmod(0o600)
+    git(workspace, "init", "--quiet")
+    git(workspace, "add", "--force", "src/providers/alpha/token.json")
+    team_server_files(workspace)
+    git(workspace, "add", "--force", PROXY_DIR.as_posix())
+    assert "token.json" not in would_commit(workspace)  # ignored, and yet tracked
+
+    doctor = run_cli("doctor", cwd=workspace)
+
+    tracked = lines_of(doctor.stdout, "git", "error")
+    assert tracked == [
+        f"git: error: git already tracks {PROXY_DIR.as_posix()}/ ({PROXY_WHAT}), "
+        "src/providers/alpha/token.json (alpha's token): an ignore line does not take a "
+        f"committed file back; fix: `git rm -r --cached {PROXY_DIR.as_posix()}/ "
+        "src/providers/alpha/token.json`, then replace each secret (sign in again, a new "
+        "client secret): earlier commits still hold it"
+    ], doctor.stdout
+    assert doctor.returncode != 0
+    command = tracked[0].partition("fix: `")[2].partition("`")[0]
+    subprocess.run(command.split(), cwd=workspace, check=True, capture_output=True, timeout=60)
+    assert lines_of(run_cli("doctor", cwd=workspace).stdout, "git", "error") == []
+    assert token.is_file()  # untracked, not deleted
