@@ -5,6 +5,8 @@ kept-alive httpx client (``HTTPS_PROXY``/``SSL_CERT_FILE`` honoured, as ours doe
 answer is returned as text, untouched: what the reference server does, on FastMCP instead of
 Node. Beside ours in ``bench.slack_peers`` it shows how much of a call is FastMCP and httpx
 and how much is the preset (names, Markdown, result models, the platform client's retries).
+With ``--multichat-stdio`` the same tools are served on multichat's stdio transport and uvloop,
+as ``multichat run`` serves: the floor under ours with FastMCP's own stdio taken out.
 """
 
 from __future__ import annotations
@@ -49,4 +51,13 @@ async def slack_search_messages(query: str, limit: int = 20) -> str:
 
 
 if __name__ == "__main__":
-    server.run(show_banner=False)
+    import sys
+
+    if "--multichat-stdio" in sys.argv:  # the least a server on multichat's transport can do
+        import anyio
+
+        from multichat.runtime.stdio import serve_stdio
+
+        anyio.run(serve_stdio, server, backend_options={"use_uvloop": True})
+    else:
+        server.run(show_banner=False)

@@ -2,7 +2,7 @@
 
 ``uv run python -m bench.slack_peers [--rounds N] [--calls N] [--json FILE]``
 
-Three servers (and a floor) over stdio, each talking to the same fake Slack
+Three servers (and two floors) over stdio, each talking to the same fake Slack
 (``tests/platforms/slack``'s workspace, answered by a lenient twin of the test fake that
 records, but serves, what Slack's 2021 description refuses) through one mitmproxy (PyPI, run
 with ``uvx``) that sends every ``https://*.slack.com`` request to it:
@@ -17,7 +17,9 @@ with ``uvx``) that sends every ``https://*.slack.com`` request to it:
   preload sets undici's global dispatcher to the proxy; ``NODE_EXTRA_CA_CERTS`` trusts its CA;
 - a floor, not a peer: a bare FastMCP server making the same requests with httpx and returning
   Slack's answers as they came (``bench/slack_floor_server.py``), to show which part of our
-  time per call is FastMCP's and which the preset's.
+  time per call is FastMCP's and which the preset's; and the same floor served on multichat's
+  stdio transport and uvloop, as ``multichat run`` serves (the least a FastMCP server on our
+  transport can spend on a call).
 
 Measured: spawn to the first ``tools/list`` answer, ``tools/list`` bytes per tool, and the time
 of a ``tools/call`` for channel list, history and search (the median of ``--calls`` calls in one
@@ -501,6 +503,14 @@ def floor(folder: Path, proxy: str, ca: Path) -> Server:
     )
 
 
+def floor_on_our_stdio(folder: Path, proxy: str, ca: Path) -> Server:
+    """The floor on multichat's stdio transport and uvloop, as ``multichat run`` serves."""
+    server = floor(folder, proxy, ca)
+    server.name = "bare FastMCP + httpx on multichat's stdio (floor)"
+    server.argv = [*server.argv, "--multichat-stdio"]
+    return server
+
+
 def reference_ignores_the_proxy(folder: Path, proxy: str, ca: Path, fake: LenientSlack) -> str:
     """Run the reference server with HTTPS_PROXY alone: its fetch never reaches the proxy."""
     server = reference(folder, proxy, ca)
@@ -676,6 +686,7 @@ def run(rounds: int, calls: int) -> dict[str, Any]:
                 korotovsky(folder, proxy, ca),
                 reference(folder, proxy, ca),
                 floor(folder, proxy, ca),
+                floor_on_our_stdio(folder, proxy, ca),
             ]
             print("measuring ...", file=sys.stderr, flush=True)
             rows = measure(servers, rounds, calls)

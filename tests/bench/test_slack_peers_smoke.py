@@ -105,3 +105,23 @@ def test_cpu_is_counted_for_a_server_and_the_processes_it_started():
     finally:
         os.killpg(launcher.pid, signal.SIGKILL)
         launcher.wait()
+
+
+async def test_the_floor_serves_its_three_tools_on_multichat_s_stdio_too():
+    from fastmcp import Client
+    from fastmcp.client.transports import StdioTransport
+
+    transport = StdioTransport(
+        command=sys.executable,
+        args=["-m", "bench.slack_floor_server", "--multichat-stdio"],
+        env={**os.environ, "SLACK_TOKEN": "xoxp-1"},
+        cwd=str(ROOT),
+    )
+    async with Client(transport, timeout=60) as client:
+        tools = await client.list_tools()
+
+    assert sorted(tool.name for tool in tools) == [
+        "slack_get_channel_history",
+        "slack_list_channels",
+        "slack_search_messages",
+    ]
