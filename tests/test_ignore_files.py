@@ -15,6 +15,7 @@ import pytest
 from multichat.ignore_files import (
     covering_line,
     covers,
+    docker_would_copy,
     git_would_commit,
     patterns,
     template_patterns,
@@ -71,3 +72,27 @@ def test_comments_and_blank_lines_are_not_patterns() -> None:
 
 def test_outside_a_repository_git_is_not_asked(tmp_path: Path) -> None:
     assert git_would_commit(tmp_path, ["token.json"]) is None
+
+
+# Docker's rule (https://docs.docker.com/build/concepts/context/#dockerignore-files): "You can
+# use the ! character to make exceptions to exclusions ... the last line of the .dockerignore
+# that matches a particular file determines whether it's included or excluded."
+DOCKER_CASES = [
+    # .dockerignore lines, path, copied into the image
+    (["**/token.json"], "src/providers/alpha/token.json", False),
+    (["**/token.json", "!src/providers/alpha/token.json"], "src/providers/alpha/token.json", True),
+    (["!src/providers/alpha/token.json", "**/token.json"], "src/providers/alpha/token.json", False),
+    (["**/token.json", "!src/providers/beta/token.json"], "src/providers/alpha/token.json", False),
+    ([".multichat/users/", "!.multichat/users/0f1e/"], ".multichat/users/", True),  # partly
+    ([".multichat/", "!.multichat/users/"], ".multichat/oauth-proxy/", False),
+    (["secrets", "!secrets/*.json"], "secrets/gamma.json", True),
+]
+
+
+@pytest.mark.parametrize(("lines", "path", "copied"), DOCKER_CASES)
+def test_the_last_dockerignore_line_that_matches_decides(
+    tmp_path: Path, lines: list[str], path: str, copied: bool
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / ".dockerignore").write_text("\n".join(lines) + "\n")
+    assert docker_would_copy(tmp_path, [path]) == ([path] if copied else [])

@@ -2,9 +2,10 @@
 
 git is asked itself (``git check-ignore --no-index``), so every rule it knows counts: nested
 ``.gitignore`` files, negations, ``core.excludesFile``; and ``git ls-files`` for what it already
-tracks, which no ignore line takes back. A ``.dockerignore`` is read simply, as
-the template writes one: each pattern from the build context's root, ``**/`` for any folder,
-a folder's pattern covering all inside it; ``!`` lines are not followed.
+tracks, which no ignore line takes back. A ``.dockerignore`` is read as Docker reads
+one (https://docs.docker.com/build/concepts/context/#dockerignore-files): each pattern from
+the build context's root, ``**/`` for any folder, a folder's pattern covering all inside it,
+and the last line that matches a path deciding, so a ``!`` line copies again what it matches.
 """
 
 from __future__ import annotations
@@ -103,7 +104,27 @@ def docker_would_copy(root: Path, paths: Sequence[str]) -> list[str] | None:
         lines = patterns((root / DOCKERIGNORE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         lines = []
-    return [path for path in paths if not any(covers(line, path, docker=True) for line in lines)]
+    return [path for path in paths if not docker_excludes(lines, path)]
+
+
+def docker_excludes(lines: Sequence[str], path: str) -> bool:
+    """Whether ``.dockerignore`` ``lines`` keep ``path`` out of the build context.
+
+    The last line that matches decides; a ``!`` line matching ``path``, or anything inside
+    a folder ``path``, lets it (or that part of it) in again.
+    """
+    excluded = False
+    for line in lines:
+        if not line.startswith("!"):
+            excluded = excluded or covers(line, path, docker=True)
+        elif excluded and (covers(line[1:], path, docker=True) or _inside(line[1:], path)):
+            excluded = False
+    return excluded
+
+
+def _inside(pattern: str, folder: str) -> bool:
+    """Whether ``pattern`` names something inside ``folder`` (a path ending in ``/``)."""
+    return folder.endswith("/") and pattern.strip("/").startswith(folder)
 
 
 def covers(pattern: str, path: str, *, docker: bool) -> bool:
