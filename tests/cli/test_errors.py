@@ -22,6 +22,7 @@ RED = "\x1b[31m"
         (("run", "--port", "x"), "Invalid value for '--port'", "multichat run"),
         (("run", "--port", "70000"), "less than or equal to 65535", "multichat run"),
         (("run", "--log-level", "LOUD"), "'LOUD' is not one of DEBUG, INFO", "multichat run"),
+        (("run", "-t", "sse"), "'--transport' / '-t': 'sse' is not one of", "multichat run"),
         (("new", "provider", "x", "--preset"), "requires an argument", "multichat new provider"),
     ],
 )

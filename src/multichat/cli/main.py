@@ -41,7 +41,8 @@ def error_line(message: str) -> None:
 def usage_error(exc: UsageError) -> None:
     """Click's usage error as one of our lines, naming the ``--help`` that explains usage."""
     command = exc.ctx.command_path if exc.ctx is not None else "multichat"
-    message = exc.format_message().rstrip(".")
+    # Typer checks choices and ranges with pydantic, whose "Value error, " says nothing.
+    message = exc.format_message().rstrip(".").replace(": Value error, ", ": ")
     error_line(f"{message}; see `{command} --help`")
 
 
