@@ -21,5 +21,13 @@ def configure_logging(level: str | int = "WARNING") -> None:
         handler._multichat = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level)
-    # FastMCP keeps its own handler (on stderr) at INFO; follow the level asked for.
-    logging.getLogger("fastmcp").setLevel(level)
+    # FastMCP logs through its own handler (rich, on stderr), which folds one record over
+    # several lines in columns; its records go through ours instead, one line each. It puts
+    # that handler on when imported: import it first, so the handler is there to take off.
+    import fastmcp  # noqa: F401
+
+    fastmcp_logger = logging.getLogger("fastmcp")
+    for handler in list(fastmcp_logger.handlers):
+        fastmcp_logger.removeHandler(handler)
+    fastmcp_logger.propagate = True
+    fastmcp_logger.setLevel(level)

@@ -15,6 +15,7 @@ from fastmcp import FastMCP
 from fastmcp.server.providers import Provider
 
 from multichat import __version__
+from multichat.runtime.argument_errors import ReadableArgumentErrors
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
 from multichat.runtime.loader import LoadReport, load_providers
@@ -64,7 +65,7 @@ def _build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         dereference_schemas=False,
-        middleware=[DereferenceOnce()],
+        middleware=[DereferenceOnce(), ReadableArgumentErrors()],
     )
     namespaced = NamespacedProviders()
     for name, provider in report.providers.items():
