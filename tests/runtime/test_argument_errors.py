@@ -54,7 +54,11 @@ def server(workspace: Path, add_provider):
         (
             {"channel": "C1", "limit": "many"},
             "invalid arguments for alpha_page: limit: Input should be a valid integer, unable to"
-            " parse string as an integer (got 'many')",
+            ' parse string as an integer (got "many")',
+        ),
+        (
+            {"channel": None},
+            "invalid arguments for alpha_page: channel: Input should be a valid string (got null)",
         ),
         (
             {"channel": "C1", "cursor": "x"},

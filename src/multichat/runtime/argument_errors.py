@@ -9,6 +9,7 @@ what is wrong and the value it sent: ``limit: Input should be greater than or eq
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -56,8 +57,8 @@ def argument_errors(tool: str, errors: list[Any]) -> str:
 
 
 def _shown(value: Any) -> str:
-    """``value`` as the model sent it (JSON-like), cut to :data:`MAX_SHOWN_INPUT` characters."""
-    shown = repr(value)
+    """``value`` as the model sent it (JSON), cut to :data:`MAX_SHOWN_INPUT` characters."""
+    shown = json.dumps(value, ensure_ascii=False, default=repr)
     if len(shown) > MAX_SHOWN_INPUT:
         shown = shown[: MAX_SHOWN_INPUT - 3] + "..."
     return shown
