@@ -17,6 +17,7 @@ from fastmcp.server.providers import Provider
 from multichat import __version__
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
+from multichat.runtime.lean_listing import LeanListing
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.namespaces import NamespacedProviders
 from multichat.runtime.served_names import leave_out_collisions
@@ -64,7 +65,7 @@ def _build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         dereference_schemas=False,
-        middleware=[DereferenceOnce()],
+        middleware=[DereferenceOnce(), LeanListing()],
     )
     namespaced = NamespacedProviders()
     for name, provider in report.providers.items():
