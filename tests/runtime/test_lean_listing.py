@@ -183,7 +183,11 @@ def test_the_budget_is_the_bytes_a_client_receives(lean_workspace):
             {"read_only_hint": True, "destructive_hint": True},
         ),
         ({"read_only_hint": True, "idempotent_hint": True}, None),
-        ({"title": "Add", "read_only_hint": False}, {"title": "Add"}),
+        ({"title": "Add", "read_only_hint": False}, None),  # a title is no hint
+        (
+            {"title": "Add", "read_only_hint": False, "open_world_hint": False},
+            {"title": "Add", "open_world_hint": False},
+        ),
     ],
 )
 def test_annotations_lose_only_what_a_client_infers_the_same_without(

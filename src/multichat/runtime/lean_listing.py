@@ -2,11 +2,12 @@
 
 FastMCP lists three things on chat tools that carry no information for a client:
 
-- ``_meta.fastmcp.tags`` (``{"tags": []}`` on nearly every tool). Tags are a server-side
-  concept here: dynamic mode matches ``ALWAYS_LISTED`` on the server's own ``Tool.tags``
-  (FastMCP's ``Visibility`` reads ``tags`` and ``meta``, never the listed ``_meta``). Of
-  FastMCP 4.2's own code only its proxy reads them from a listing (``ProxyTool.from_mcp_tool``
-  in ``fastmcp/server/providers/proxy.py``, to give a proxied tool the remote tags); multichat
+- ``_meta.fastmcp.tags`` (``{"tags": []}`` on nearly every tool, dynamic mode's own tag on the
+  few it lists from the start; a tool author's tags go too). Tags are a server-side concept:
+  dynamic mode matches ``ALWAYS_LISTED`` on the server's own ``Tool.tags`` (FastMCP's
+  ``Visibility`` reads ``tags`` and ``meta``, never the listed ``_meta``). Of FastMCP 4.2.3's
+  own code only its proxy reads them from a listing (``ProxyTool.from_mcp_tool`` in
+  ``fastmcp/server/providers/proxy.py``, to give a proxied tool the remote tags); multichat
   proxies no server, and its ``Client`` reads no listed ``_meta`` (``fastmcp/client`` only
   sends ``_meta.fastmcp.version`` in requests). The namespace's other keys (``version``,
   FastMCP Apps' ``app`` and ``tool_hash``, which intermediaries need) are listed as before,
@@ -134,8 +135,9 @@ def lean_annotations(annotations: ToolAnnotations | None) -> ToolAnnotations | N
         return None
     given = {name: getattr(annotations, name) for name in annotations.model_fields_set}
     given = {name: value for name, value in given.items() if value is not None}
+    hints = [name for name in given if name.endswith("_hint")]  # ``title`` is no hint
     dropped = set()
-    if given.get("read_only_hint") is False and len(given) > 1:
+    if given.get("read_only_hint") is False and len(hints) > 1:
         dropped.add("read_only_hint")
     if given.get("read_only_hint") is True and given.get("idempotent_hint") is False:
         dropped.add("idempotent_hint")
