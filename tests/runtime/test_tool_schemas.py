@@ -1,5 +1,8 @@
 """Tools whose schemas are shared list exactly as tools built the plain way, and still work.
 
+Both are listed as multichat's server lists them, through ``LeanListing``: a shared tool is
+built lean, a plain one is made lean by the middleware, and the two must not differ.
+
 Annotations are real objects here (no ``from __future__ import annotations``): the tools are
 closures whose annotations name the enclosing function's variables, as the chat tools' do.
 """
@@ -15,9 +18,15 @@ from pydantic import Field
 
 from multichat.platforms import adapter_class
 from multichat.runtime import register_chat_tools
+from multichat.runtime.lean_listing import LeanListing
 from multichat.runtime.tool_schemas import add_function_tool, forget_built_tools
 
 Adder = Callable[[FastMCP[Any], Callable[..., Any], str, Mapping[str, Any] | None], None]
+
+
+def lean_server(name: str) -> FastMCP[Any]:
+    """A server that lists its tools as multichat's does (``build_server``'s middleware)."""
+    return FastMCP(name, middleware=[LeanListing()])
 
 
 def plain(
@@ -37,7 +46,7 @@ def shared(
 
 def chat_server(add: Adder, preset: str = "sandbox") -> FastMCP[Any]:
     """A server with ``preset``'s chat tools, fresh closures, added through ``add``."""
-    mcp: FastMCP[Any] = FastMCP("chat")
+    mcp: FastMCP[Any] = lean_server("chat")
 
     def tool(name: str | None = None, **hints: Any) -> Callable[[Any], Any]:
         def register(function: Any) -> Any:
@@ -91,9 +100,9 @@ async def test_the_same_code_with_other_annotation_values_gets_its_own_schema() 
 
     cases = [("A word.", "^a"), ("A word.", "^a"), ("Another word.", "^a"), ("A word.", "^b")]
     for description, pattern in cases:
-        expected = FastMCP("plain")
+        expected = lean_server("plain")
         plain(expected, make(description, pattern), "lookup", None)
-        ours = FastMCP("ours")
+        ours = lean_server("ours")
         shared(ours, make(description, pattern), "lookup", None)
         assert await listing(ours) == await listing(expected)
         listed = json.loads(await listing(ours))[0]["inputSchema"]["properties"]["word"]
@@ -110,9 +119,9 @@ async def test_a_shared_tool_runs_its_own_function_and_validates_its_arguments()
 
     servers = {}
     for answer in ("one", "two"):
-        servers[answer] = FastMCP(answer)
+        servers[answer] = lean_server(answer)
         shared(servers[answer], make(answer), "answer", None)
-    expected = FastMCP("plain")
+    expected = lean_server("plain")
     plain(expected, make("plain"), "answer", None)
 
     for answer, mcp in servers.items():
@@ -138,9 +147,9 @@ async def test_a_tool_taking_a_context_is_built_afresh_and_gets_its_context() ->
         return server_name
 
     for name in ("alpha", "beta"):
-        mcp = FastMCP(name)
+        mcp = lean_server(name)
         shared(mcp, make(), "server_name", None)
-        expected = FastMCP(name)
+        expected = lean_server(name)
         plain(expected, make(), "server_name", None)
         assert await listing(mcp) == await listing(expected)
         async with Client(mcp) as client:
@@ -148,7 +157,7 @@ async def test_a_tool_taking_a_context_is_built_afresh_and_gets_its_context() ->
 
 
 async def test_options_fastmcp_does_not_take_here_go_through_mcp_tool() -> None:
-    mcp = FastMCP("apps")
+    mcp = lean_server("apps")
 
     def shown() -> str:
         """Shown in an app."""
@@ -177,9 +186,9 @@ async def test_closures_differing_in_a_default_or_docstring_are_described_apart(
         return lookup
 
     for default, doc in [("a", None), ("a", None), ("b", None), ("a", "Find a word.")]:
-        expected = FastMCP("plain")
+        expected = lean_server("plain")
         plain(expected, make(default, doc), "lookup", None)
-        ours = FastMCP("ours")
+        ours = lean_server("ours")
         shared(ours, make(default, doc), "lookup", None)
         assert await listing(ours) == await listing(expected)
         listed = json.loads(await listing(ours))[0]

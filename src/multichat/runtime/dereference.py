@@ -35,7 +35,7 @@ class DereferenceOnce(Middleware):
         call_next: CallNext[mcp_types.ListToolsRequest, Sequence[Tool]],
     ) -> Sequence[Tool]:
         """The tools, their input and output schemas inlined."""
-        return [self._tool(tool) for tool in await call_next(context)]
+        return [self.listed(tool) for tool in await call_next(context)]
 
     async def on_list_resource_templates(
         self,
@@ -62,7 +62,8 @@ class DereferenceOnce(Middleware):
         self._inlined[id(schema)] = (schema, inlined)
         return inlined
 
-    def _tool(self, tool: Tool) -> Tool:
+    def listed(self, tool: Tool) -> Tool:
+        """``tool`` with its schemas inlined (``tool`` itself when they have no ``$ref``)."""
         updates: dict[str, object] = {}
         parameters = self.inline(tool.parameters)
         if parameters is not tool.parameters:

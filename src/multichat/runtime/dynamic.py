@@ -1,6 +1,6 @@
 """Dynamic mode: the server lists no provider tools until a client enables a toolset.
 
-A workspace with many platforms costs a model ~650 bytes of context per tool before it does
+A workspace with many platforms costs a model ~600 bytes of context per tool before it does
 anything (docs/context.md). In dynamic mode ``tools/list`` starts with two tools of the server's
 own (plus any workspace-level tool tagged :data:`ALWAYS_LISTED`): one lists each provider's
 toolsets, one enables a toolset for the calling session. Enabling is FastMCP's per-session

@@ -18,6 +18,7 @@ from multichat import __version__
 from multichat.runtime.argument_errors import ReadableArgumentErrors
 from multichat.runtime.config import WorkspaceConfig
 from multichat.runtime.dereference import DereferenceOnce
+from multichat.runtime.lean_listing import LeanListing
 from multichat.runtime.loader import LoadReport, load_providers
 from multichat.runtime.namespaces import NamespacedProviders
 from multichat.runtime.served_names import leave_out_collisions
@@ -65,7 +66,7 @@ def _build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         dereference_schemas=False,
-        middleware=[DereferenceOnce(), ReadableArgumentErrors()],
+        middleware=[DereferenceOnce(), LeanListing(), ReadableArgumentErrors()],
     )
     namespaced = NamespacedProviders()
     for name, provider in report.providers.items():

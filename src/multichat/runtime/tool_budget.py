@@ -1,7 +1,8 @@
 """What a provider's tools cost a model: how many are served and their bytes in ``tools/list``.
 
 The bytes are the compact JSON of each served tool as an MCP client receives it (namespaced
-name, title, description, schemas, annotations, ``_meta``), the figure docs/context.md uses.
+name, title, description, schemas, annotations, ``_meta``; through the server's own listing
+middleware), the figure docs/context.md uses.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 
 import anyio
 
+from multichat.runtime.dereference import DereferenceOnce
+from multichat.runtime.lean_listing import LeanListing
 from multichat.runtime.loader import LoadedProvider
 from multichat.runtime.toolsets import served_tools
 
@@ -30,15 +33,16 @@ class ToolBudget:
 
 def tool_budget(provider: LoadedProvider) -> ToolBudget:
     """The served tools of ``provider`` (after ``read_only``, ``enabled_tools``, ``toolsets``)."""
+    lean, inlined = LeanListing(), DereferenceOnce()
 
     async def listed() -> list[str]:
         served = served_tools(provider)
         tools = await provider.mcp.local_provider.list_tools()
         return [
             json.dumps(
-                tool.to_mcp_tool(name=f"{provider.name}_{tool.name}").model_dump(
-                    mode="json", by_alias=True, exclude_none=True
-                ),
+                inlined.listed(lean.listed(tool))
+                .to_mcp_tool(name=f"{provider.name}_{tool.name}")
+                .model_dump(mode="json", by_alias=True, exclude_none=True),
                 separators=(",", ":"),
             )
             for tool in tools

@@ -7,7 +7,9 @@ functions (new closures of the same code), so a tool built the plain way
 the function's name, docstring and signature (resolved annotations, compared by structure;
 defaults) and the options it is added with. A later function with the same key gets a copy of
 that tool holding its own function. Arguments are still validated against the function's own
-signature: FastMCP builds the validator from the tool's function on its first call.
+signature: FastMCP builds the validator from the tool's function on its first call. Each tool is
+built lean (:mod:`.lean_listing`): what it lists leaves out the bytes that tell a client nothing,
+as the server's ``LeanListing`` middleware would, so listing it copies nothing.
 
 Besides ``stdio``, this is the one module that reads FastMCP's private state
 (``FastMCP._support_tasks_by_default``: what ``mcp.tool`` passes for ``task`` when none is
@@ -25,6 +27,8 @@ from fastmcp import FastMCP
 from fastmcp.tools import FunctionTool
 from mcp_types import ToolAnnotations
 from pydantic.fields import FieldInfo
+
+from multichat.runtime.lean_listing import lean_tool
 
 #: Options ``FunctionTool.from_function`` takes as ``mcp.tool`` does; any other (``app``) is
 #: left to ``mcp.tool`` itself.
@@ -87,8 +91,8 @@ def add_function_tool(
 ) -> None:
     """Add ``function`` to ``mcp`` as ``mcp.tool(function, name=..., ...)`` would.
 
-    The tool lists exactly as the plain one does; only its schemas may be shared with an
-    earlier tool of the same key.
+    The tool lists exactly as the plain one does through ``LeanListing``; only its schemas may
+    be shared with an earlier tool of the same key.
     """
     if not options.keys() <= _TOOL_OPTIONS:
         given = dict(annotations) if annotations is not None else None
@@ -223,14 +227,15 @@ def _build(
     annotations: Mapping[str, Any] | None,
     settings: Mapping[str, Any],
 ) -> FunctionTool:
-    """The tool as ``mcp.tool`` builds it (it converts an annotations mapping the same way)."""
-    return FunctionTool.from_function(
+    """The tool as ``mcp.tool`` builds it (annotations converted the same way), made lean."""
+    built = FunctionTool.from_function(
         function,
         name=name,
         description=description,
         annotations=ToolAnnotations(**annotations) if annotations else None,
         **settings,
     )
+    return lean_tool(built)
 
 
 def _shareable(tool: FunctionTool, function: Callable[..., Any]) -> bool:
