@@ -43,7 +43,7 @@ from multichat.runtime import load_config
 from multichat.runtime.config import REDIS_URL_ENV, TOKEN_DIR_ENV
 from multichat.runtime.redis_token_store import RedisPlace, default_namespace
 from multichat.runtime.shared_proxy import PROXY_KEY_ENV, agreed_key
-from multichat.sandbox import SandboxServer, register_client
+from multichat.sandbox import SANDBOX_PERSONAL_TOKENS, SandboxServer, register_client
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using in-memory token storage:UserWarning")
 
@@ -68,9 +68,12 @@ class Instances:
 
 
 def _team_workspace(
-    workspace: Path, sandbox: SandboxServer, oidc: OidcProviderServer, public_url: str
+    workspace: Path, sandbox: SandboxServer, oidc: OidcProviderServer, public_url: str, mode: str
 ) -> str:
-    """A sandbox provider whose OAuth client calls back to us; the IdP's client secret."""
+    """A sandbox provider signing people in by ``mode``; the IdP's client secret.
+
+    In ``oauth`` mode the platform calls back to the public address.
+    """
     from multichat.generator.provider import add_provider as generate
 
     generate(
@@ -85,7 +88,10 @@ def _team_workspace(
     oauth = load_config(workspace / "provider-config.yaml").provider(PROVIDER).oauth
     assert oauth is not None
     set_provider_keys(
-        workspace, PROVIDER, oauth={**oauth.model_dump(exclude_none=True), "client_id": TEAM_CLIENT}
+        workspace,
+        PROVIDER,
+        oauth={**oauth.model_dump(exclude_none=True), "client_id": TEAM_CLIENT},
+        auth={"mode": mode, "whoami": "me"},
     )
     registered = httpx2.post(
         oidc.endpoint("registration_endpoint"),
@@ -107,8 +113,16 @@ def _team_workspace(
     return str(registered["client_secret"])
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    """The sandbox, polling device codes without its five-second interval."""
+    with SandboxServer(device_interval=0) as server:
+        yield server
+
+
 @pytest.fixture
 def instances(
+    request: pytest.FixtureRequest,
     workspace: Path,
     add_provider,
     sandbox: SandboxServer,
@@ -117,11 +131,15 @@ def instances(
     redis_url: str,
     tmp_path: Path,
 ) -> Iterator[Instances]:
-    """Two ``run --multi-user --stateless`` processes on one Redis, started at the same time."""
+    """Two ``run --multi-user --stateless`` processes on one Redis, started at the same time.
+
+    The provider signs people in by the ``auth.mode`` given as the parameter (``oauth``).
+    """
     del add_provider
+    mode = getattr(request, "param", "oauth")
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    secret = _team_workspace(workspace, sandbox, oidc_provider, urls[0])
+    secret = _team_workspace(workspace, sandbox, oidc_provider, urls[0], mode)
     env = clean_env(MULTICHAT_OIDC_CLIENT_SECRET=secret, **{REDIS_URL_ENV: redis_url})
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     processes: list[subprocess.Popen[bytes]] = []
@@ -242,6 +260,89 @@ async def test_a_client_signed_in_through_one_instance_is_served_by_the_other(
     assert "tool=chat_whoami outcome=ok" in said  # the logs were written, and are checked
     for secret in [*instances.secrets, client.get(f"{proxy}:key").decode()]:
         assert secret not in said
+
+
+async def test_a_sign_in_link_made_by_one_instance_works_once_on_the_other(
+    instances: Instances, oidc_provider: OidcProviderServer
+):
+    async with oauth_client(instances.a, oidc_provider, "alice") as alice:
+        link = await refused_link(alice)  # made by A
+        bearer = bearer_of(alice)
+    instances.secrets += [bearer, parse_qs(urlsplit(link).query)["ticket"][0]]
+
+    # B takes A's ticket; the platform sends the browser back to the public address (A).
+    page = await anyio.to_thread.run_sync(sign_in_at_the_sandbox, on(instances.b, link), "ada")
+    assert "Signed in" in page
+    async with Client(f"{instances.b}/mcp", auth=bearer, timeout=30) as alice_on_b:
+        assert await whoami(alice_on_b) == "U01"
+
+    async with httpx2.AsyncClient(timeout=10) as browser:  # used up, on every instance
+        for url in (link, on(instances.b, link)):
+            assert (await browser.get(url)).status_code == 400
+    said = instances.everything_said()
+    for secret in instances.secrets:
+        assert secret not in said
+
+
+@pytest.mark.parametrize("instances", ["token"], indirect=True)
+async def test_a_form_opened_on_one_instance_is_taken_by_the_other_once(
+    instances: Instances, oidc_provider: OidcProviderServer
+):
+    async with oauth_client(instances.a, oidc_provider, "bob") as bob:
+        link = await refused_link(bob)
+        bearer = bearer_of(bob)
+    token = SANDBOX_PERSONAL_TOKENS["alan"]
+    instances.secrets += [bearer, token]
+    with httpx2.Client(timeout=15) as browser:
+        page = browser.get(on(instances.b, link))
+        assert page.status_code == 200, page.text
+        form = HtmlForm(page.text)
+        sent = browser.post(
+            f"{instances.a}/signin/{PROVIDER}", data={**form.fields, "token": token}
+        )
+        assert sent.status_code == 200, sent.text
+        assert "Signed in" in sent.text
+        again = browser.post(
+            f"{instances.b}/signin/{PROVIDER}", data={**form.fields, "token": token}
+        )
+        assert again.status_code == 400
+    async with Client(f"{instances.b}/mcp", auth=bearer, timeout=30) as bob_on_b:
+        assert await whoami(bob_on_b) == "U03"
+    said = instances.everything_said()
+    for secret in instances.secrets:
+        assert secret not in said
+
+
+@pytest.mark.parametrize("instances", ["device"], indirect=True)
+async def test_a_device_page_reloads_on_any_instance_for_its_browser_only(
+    instances: Instances, oidc_provider: OidcProviderServer, sandbox: SandboxServer
+):
+    async with oauth_client(instances.a, oidc_provider, "bob") as bob:
+        link = await refused_link(bob)
+        bearer = bearer_of(bob)
+    with httpx2.Client(timeout=15) as browser, httpx2.Client(timeout=15) as stranger:
+        page = browser.get(on(instances.b, link))  # B asks for the code and polls
+        assert page.status_code == 200, page.text
+        code = page.text.split("font-family: monospace'>", 1)[1].split("<", 1)[0]
+        reloaded = browser.get(link)  # the same page, from A
+        assert reloaded.status_code == 200, reloaded.text
+        assert code in reloaded.text
+        assert stranger.get(link).status_code == 400
+
+        allowed = httpx2.post(
+            f"{sandbox.url}/admin/device-codes/{code}/approve",
+            json={"username": "alan"},
+            headers={"X-Sandbox-Admin": sandbox.admin_token},
+            timeout=15,
+        )
+        assert allowed.status_code == 200, allowed.text
+        deadline = time.monotonic() + 30
+        while "Signed in" not in reloaded.text and time.monotonic() < deadline:
+            time.sleep(0.2)  # B polls the sandbox in the background; A shows what B saw
+            reloaded = browser.get(link)
+        assert "Signed in" in reloaded.text, reloaded.text
+    async with Client(f"{instances.a}/mcp", auth=bearer, timeout=30) as bob_on_a:
+        assert await whoami(bob_on_a) == "U03"
 
 
 def test_instances_started_at_once_agree_on_one_key(redis_server: RedisServer, redis_url: str):
