@@ -343,6 +343,9 @@ async def test_a_device_page_reloads_on_any_instance_for_its_browser_only(
         assert "Signed in" in reloaded.text, reloaded.text
     async with Client(f"{instances.a}/mcp", auth=bearer, timeout=30) as bob_on_a:
         assert await whoami(bob_on_a) == "U03"
+    said = instances.everything_said()
+    for secret in [*instances.secrets, bearer, code]:
+        assert secret not in said
 
 
 def test_instances_started_at_once_agree_on_one_key(redis_server: RedisServer, redis_url: str):
