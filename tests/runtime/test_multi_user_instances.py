@@ -413,3 +413,31 @@ def test_a_given_proxy_key_is_used_and_a_short_one_refused(
     assert "short-key" not in str(refused.value)
     monkeypatch.delenv(PROXY_KEY_ENV)
     assert shared_key(None) is None
+
+
+async def test_a_sign_in_page_with_redis_gone_says_so_without_a_traceback(
+    workspace: Path, add_provider, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    from fastmcp import FastMCP
+
+    from multichat.runtime.user_signin import UserSignIn
+
+    add_provider("alpha")
+    password = "redis-password-never-shown"
+    monkeypatch.setenv(PROXY_KEY_ENV, "k" * 40)  # the key needs no Redis: it is down from the start
+    monkeypatch.setenv(REDIS_URL_ENV, f"redis://:{password}@127.0.0.1:{free_port()}/0")
+    signin = UserSignIn(load_config(workspace / "provider-config.yaml"), "http://127.0.0.1:9")
+    server: FastMCP[Any] = FastMCP("t")
+    signin.install(server)
+    transport = httpx2.ASGITransport(app=server.http_app())
+    async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1:9") as web:
+        page = await web.get("/signin/alpha?ticket=anything")
+        sent = await web.post("/signin/alpha", data={"form_id": "anything"})
+
+    assert (page.status_code, sent.status_code) == (503, 503)
+    assert "cannot reach its store" in page.text
+    assert "127.0.0.1" not in page.text  # where the store is stays in the log
+    logged = [r.getMessage() for r in caplog.records if r.name == "multichat.audit"]
+    assert any("cannot reach Redis at redis://:***@127.0.0.1:" in line for line in logged)
+    assert password not in caplog.text
+    assert not any(r.exc_info for r in caplog.records)
