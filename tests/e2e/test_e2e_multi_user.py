@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -23,7 +23,6 @@ import anyio.to_thread
 import httpx2
 import pytest
 from fastmcp import Client
-from fastmcp.client.auth import OAuth
 from fastmcp.exceptions import ToolError
 from helpers import (
     MULTICHAT,
@@ -34,8 +33,7 @@ from helpers import (
     set_provider_keys,
     stop_process,
 )
-from key_value.aio.stores.memory import MemoryStore
-from mcp.shared.auth import AuthorizationCodeResult
+from support.mcp_oauth import oauth_client as client_for
 from support.oidc_provider import OidcProviderServer
 
 from multichat.runtime import load_config
@@ -47,52 +45,6 @@ PROVIDER = "chat"
 TEAM_CLIENT = "multichat-team"
 LINK = re.compile(r"https?://\S+/signin/chat\?ticket=[\w\-%]+")
 START_TIMEOUT = 60.0
-
-
-class HeadlessOAuth(OAuth):
-    """FastMCP's OAuth client helper, with the browser steps answered by ``browse``."""
-
-    def __init__(self, browse: Callable[[str], str], **options: Any) -> None:
-        super().__init__(**options)
-        self._browse = browse
-        self._landing = ""
-
-    async def redirect_handler(self, authorization_url: str) -> None:
-        self._landing = await anyio.to_thread.run_sync(self._browse, authorization_url)
-
-    async def callback_handler(self) -> AuthorizationCodeResult:
-        query = {k: v[0] for k, v in parse_qs(urlsplit(self._landing).query).items()}
-        assert "code" in query, self._landing
-        return AuthorizationCodeResult(
-            code=query["code"], state=query.get("state"), iss=query.get("iss")
-        )
-
-
-def browse_as(oidc: OidcProviderServer, server_url: str, username: str) -> Callable[[str], str]:
-    """A browser that approves our consent page and signs in at the IdP as ``username``."""
-
-    def browse(authorization_url: str) -> str:
-        with httpx2.Client(timeout=15) as browser:
-            response = browser.get(authorization_url)
-            for _ in range(10):
-                if response.is_redirect:
-                    location = urljoin(str(response.url), response.headers["location"])
-                    if location.startswith(oidc.url):
-                        back = oidc.complete_login(location, username=username)
-                        response = browser.get(back)
-                        continue
-                    if not location.startswith(server_url):
-                        return location  # the MCP client's own callback: done
-                    response = browser.get(location)
-                    continue
-                form = HtmlForm(response.text)
-                assert "txn_id" in form.fields, response.text[:500]
-                response = browser.post(
-                    str(response.url), data={**form.fields, "action": "approve"}
-                )
-            raise AssertionError("too many steps")
-
-    return browse
 
 
 @pytest.fixture(scope="module")
@@ -175,15 +127,6 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -
             pass
         time.sleep(0.2)
     pytest.fail("multichat run did not start serving")
-
-
-def client_for(url: str, oidc: OidcProviderServer, username: str) -> Client[Any]:
-    auth = HeadlessOAuth(
-        browse_as(oidc, url, username),
-        client_name=f"{username}'s client",
-        token_storage=MemoryStore(),
-    )
-    return Client(f"{url}/mcp", auth=auth, timeout=30)
 
 
 async def whoami(client: Client[Any]) -> str:

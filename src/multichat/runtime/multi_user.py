@@ -39,8 +39,10 @@ if TYPE_CHECKING:
     from fastmcp.server.auth import AccessToken, AuthProvider
     from fastmcp.server.auth.oidc_proxy import OIDCProxy
     from fastmcp.tools import ToolResult
+    from key_value.aio.protocols.key_value import AsyncKeyValue
 
     from multichat.runtime.http_security import HttpProtection
+    from multichat.runtime.redis_token_store import RedisPlace
     from multichat.runtime.user_signin import UserSignIn
 
 audit = logging.getLogger("multichat.audit")
@@ -144,16 +146,21 @@ def serve_people(
     return signin
 
 
-def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDCProxy:
+def oidc_proxy(
+    settings: OIDCSettings, public_url: str, workspace: Path, place: RedisPlace | None = None
+) -> OIDCProxy:
     """FastMCP's OIDC proxy for the configured identity provider, at ``public_url``.
 
     It verifies the identity provider's ``id_token`` (a JWT, whatever the access token is),
     so every request carries the person's ``iss`` and ``sub``. Its state lives encrypted in
     :func:`proxy_dir` with a key made once (0600), so clients stay registered and signed in
-    across restarts.
+    across restarts; with tokens in Redis (``place``), in Redis with the key all instances
+    share (:mod:`~.shared_proxy`), so any instance serves a client signed in through another.
 
     Raises:
-        UserError: no client secret (``MULTICHAT_OIDC_CLIENT_SECRET`` or ``client_secret``).
+        UserError: no client secret (``MULTICHAT_OIDC_CLIENT_SECRET`` or ``client_secret``),
+            or a ``MULTICHAT_PROXY_KEY`` too short.
+        TokenStoreError: Redis does not answer (one line, its URL masked).
     """
     from cryptography.fernet import Fernet
     from fastmcp.server.auth.jwt_issuer import derive_jwt_key
@@ -165,6 +172,8 @@ def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDC
     )
     from key_value.aio.wrappers.encryption import FernetEncryptionWrapper
 
+    from multichat.runtime.shared_proxy import redis_proxy_storage, shared_key
+
     secret = os.environ.get(OIDC_SECRET_ENV) or settings.client_secret
     if not secret:
         raise UserError(
@@ -172,14 +181,18 @@ def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDC
             "client_secret in provider-config.yaml)"
         )
     folder = proxy_dir(workspace)
-    key = _proxy_key(folder)
-    store_dir = folder / "store"
-    store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    files = FileTreeStore(
-        data_directory=store_dir,
-        key_sanitization_strategy=FileTreeV1KeySanitizationStrategy(store_dir),
-        collection_sanitization_strategy=FileTreeV1CollectionSanitizationStrategy(store_dir),
-    )
+    key = shared_key(place) or _proxy_key(folder)
+    store: AsyncKeyValue
+    if place is not None:
+        store = redis_proxy_storage(place)
+    else:
+        store_dir = folder / "store"
+        store_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = FileTreeStore(
+            data_directory=store_dir,
+            key_sanitization_strategy=FileTreeV1KeySanitizationStrategy(store_dir),
+            collection_sanitization_strategy=FileTreeV1CollectionSanitizationStrategy(store_dir),
+        )
     fernet = Fernet(derive_jwt_key(high_entropy_material=key, salt="multichat-proxy-storage"))
     return OIDCProxy(
         config_url=settings.discovery_url,
@@ -195,7 +208,7 @@ def oidc_proxy(settings: OIDCSettings, public_url: str, workspace: Path) -> OIDC
         forward_resource=False,
         jwt_signing_key=key,
         client_storage=FernetEncryptionWrapper(
-            key_value=files, fernet=fernet, raise_on_decryption_error=False
+            key_value=store, fernet=fernet, raise_on_decryption_error=False
         ),
     )
 
@@ -223,14 +236,17 @@ def people_protection(
 
     Raises:
         UserError: neither is configured, or the OIDC client secret is missing.
+        TokenStoreError: tokens are in Redis and it does not answer.
     """
     from multichat.runtime.http_security import HttpProtection, jwt_verifier
+    from multichat.runtime.shared_proxy import shared_place
 
     auth_settings = workspace.server.auth
     verifiers: list[Any] = []
     methods: list[str] = []
     if auth_settings.oidc is not None:
-        verifiers.append(oidc_proxy(auth_settings.oidc, public_url, workspace.root))
+        place = shared_place(workspace)
+        verifiers.append(oidc_proxy(auth_settings.oidc, public_url, workspace.root, place))
         methods.append("OAuth through the OpenID Connect provider")
     if auth_settings.jwt is not None:
         verifiers.append(jwt_verifier(auth_settings.jwt))

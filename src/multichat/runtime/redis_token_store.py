@@ -17,6 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -76,6 +77,50 @@ def default_namespace(config: WorkspaceConfig) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "_", config.root.name)[:64] or "workspace"
 
 
+@dataclass(frozen=True)
+class RedisPlace:
+    """Where one workspace's state lives in Redis: the URL and the namespace of its keys."""
+
+    url: str = field(repr=False)
+    namespace: str
+
+    @property
+    def masked_url(self) -> str:
+        """The URL with its password masked: safe for messages and logs."""
+        return mask_url(self.url)
+
+    def key(self, *parts: str) -> str:
+        """``multichat:NAMESPACE:PART:...``: a key of this workspace."""
+        return ":".join(("multichat", self.namespace, *parts))
+
+    @property
+    def client(self) -> redis.Redis:
+        """The process's one client of this Redis (:func:`redis_client`)."""
+        return redis_client(self.url)
+
+    def call(self, function: Any, *args: Any, about: str) -> Any:
+        """Run one command of :attr:`client`; a failure is one line (``about`` names what)."""
+        return redis_call(self.url, about, function, *args)
+
+
+def redis_place(config: WorkspaceConfig) -> RedisPlace | None:
+    """Where ``server.token_store`` (or ``MULTICHAT_REDIS_URL``) puts state; ``None``: files.
+
+    Raises:
+        ConfigError: ``MULTICHAT_REDIS_URL`` is not a Redis URL.
+    """
+    settings = config.server.token_store
+    url = settings.redis_url()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"{REDIS_URL_ENV} or server.token_store.url must be a redis://, rediss:// or "
+            "unix:// URL"
+        )
+    return RedisPlace(url, settings.namespace or default_namespace(config))
+
+
 def provider_store(
     config: WorkspaceConfig, provider: str, user: str = SINGLE_USER
 ) -> RedisTokenStore:
@@ -84,18 +129,17 @@ def provider_store(
     Raises:
         ConfigError: no Redis URL is configured, or ``MULTICHAT_REDIS_URL`` is not one.
     """
-    settings = config.server.token_store
-    url = settings.redis_url()
-    if not url or urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+    place = redis_place(config)
+    if place is None:
         raise ConfigError(
             f"{REDIS_URL_ENV} or server.token_store.url must be a redis://, rediss:// or "
             "unix:// URL"
         )
     config.provider(provider)
-    namespace = settings.namespace or default_namespace(config)
+    settings = config.server.token_store
     return RedisTokenStore(
-        url,
-        token_key(namespace, provider, user),
+        place.url,
+        token_key(place.namespace, provider, user),
         lock_lease=settings.lock_lease,
         lock_wait=settings.lock_wait,
     )
@@ -105,7 +149,7 @@ _clients: dict[str, redis.Redis] = {}
 _clients_lock = threading.Lock()
 
 
-def _client(url: str) -> redis.Redis:
+def redis_client(url: str) -> redis.Redis:
     """One client (and connection pool) per URL for the whole process."""
     with _clients_lock:
         client = _clients.get(url)
@@ -132,7 +176,7 @@ class RedisTokenStore:
         self.lock_key = key.removesuffix(":token") + ":lock"
         self.lock_lease = lock_lease
         self.lock_wait = lock_wait if lock_wait is not None else 2 * lock_lease
-        self._redis = _client(url)
+        self._redis = redis_client(url)
 
     @property
     def url(self) -> str:
@@ -213,22 +257,33 @@ class RedisTokenStore:
 
     def _call(self, function: Any, *args: Any) -> Any:
         """Run one Redis command; a failure becomes one line naming the masked URL."""
-        try:
-            return function(*args)
-        except redis.AuthenticationError:
-            raise TokenStoreError(
-                f"Redis at {self.url} refused the credentials; correct the password in "
-                "server.token_store.url or MULTICHAT_REDIS_URL"
-            ) from None
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            reason = str(exc) or type(exc).__name__
-            for secret in _secrets_of(self._url):
-                reason = reason.replace(secret, "***")
-            raise TokenStoreUnreachable(
-                f"cannot reach Redis at {self.url} ({reason.rstrip('.')}): start it, or correct "
-                "server.token_store.url or MULTICHAT_REDIS_URL"
-            ) from None
-        except redis.RedisError as exc:
-            raise TokenStoreError(
-                f"Redis at {self.url} failed ({type(exc).__name__}) on the token at {self.key}"
-            ) from None
+        return redis_call(self._url, f"the token at {self.key}", function, *args)
+
+
+def redis_call(url: str, about: str, function: Any, *args: Any) -> Any:
+    """Run one command on Redis at ``url``; a failure is one line naming the masked URL.
+
+    Raises:
+        TokenStoreUnreachable: Redis does not answer.
+        TokenStoreError: it refuses the password, or the command failed (on ``about``).
+    """
+    masked = mask_url(url)
+    try:
+        return function(*args)
+    except redis.AuthenticationError:
+        raise TokenStoreError(
+            f"Redis at {masked} refused the credentials; correct the password in "
+            "server.token_store.url or MULTICHAT_REDIS_URL"
+        ) from None
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        reason = str(exc) or type(exc).__name__
+        for secret in _secrets_of(url):
+            reason = reason.replace(secret, "***")
+        raise TokenStoreUnreachable(
+            f"cannot reach Redis at {masked} ({reason.rstrip('.')}): start it, or correct "
+            "server.token_store.url or MULTICHAT_REDIS_URL"
+        ) from None
+    except redis.RedisError as exc:
+        raise TokenStoreError(
+            f"Redis at {masked} failed ({type(exc).__name__}) on {about}"
+        ) from None

@@ -13,21 +13,22 @@ the provider's ``auth.mode``:
 - ``device``: the device code to enter at the platform (RFC 8628), while the server polls.
 
 Each way saves the token as that person only (:func:`~.users.acting_as`), after the platform's
-who-am-I call accepts it.
+who-am-I call accepts it. Tickets and sign-ins under way live in :mod:`~.signin_entries`: in
+Redis, with tokens there, so that every instance of the server takes any of them (once).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -38,9 +39,11 @@ from starlette.responses import RedirectResponse, Response
 from multichat.errors import MultichatError
 from multichat.runtime.auth_app import check_and_save
 from multichat.runtime.config import WorkspaceConfig
-from multichat.runtime.oauth import AuthorizationFlow, InvalidState
+from multichat.runtime.oauth import AuthorizationFlow
 from multichat.runtime.sign_in_needs import EXCHANGE_PASSWORD, whoami_setting
+from multichat.runtime.signin_entries import DeviceShown, Kind, SignInEntry, sign_in_entries
 from multichat.runtime.signin_pages import Field, device_page, form_page, message_page
+from multichat.runtime.token_store import TokenStoreError
 from multichat.runtime.users import SignInRequired, UserIdentity, acting_as
 
 if TYPE_CHECKING:
@@ -63,44 +66,26 @@ MAX_DEVICE_POLLS = 16
 _COOKIE = "multichat_signin"
 
 
-@dataclass(frozen=True)
-class _Ticket:
-    user: UserIdentity
-    provider: str
-    created: float
-
-
-@dataclass(frozen=True)
-class _Pending:
-    user: UserIdentity
-    provider: str
-    browser_digest: bytes
-    created: float = 0.0
-    tries: int = 0
-
-
 class DeviceSignInStopped(MultichatError):
     """The server stopped while a person's device sign-in was waiting for them."""
 
 
-class _Bounded(OrderedDict[str, Any]):
-    """A dict that drops its oldest entries beyond :data:`MAX_PENDING`."""
-
-    def put(self, key: str, value: Any) -> None:
-        self[key] = value
-        while len(self) > MAX_PENDING:
-            self.popitem(last=False)
+class _StoreDown(Exception):
+    """The shared store of sign-ins did not answer (its one line is logged)."""
 
 
 class UserSignIn:
     """Sign-in links and their two routes, for one workspace served at ``public_url``."""
 
     def __init__(self, config: WorkspaceConfig, public_url: str) -> None:
-        """Nothing is issued yet; flows are built per provider on first use."""
+        """Nothing is issued yet; flows are built per provider on first use.
+
+        Raises:
+            TokenStoreError: tokens are in Redis and it does not answer.
+        """
         self.config = config
         self.public_url = public_url.rstrip("/")
-        self._tickets = _Bounded()
-        self._pending = _Bounded()
+        self._entries = sign_in_entries(config, TICKET_TTL_SECONDS, MAX_PENDING)
         self._flows: dict[str, AuthorizationFlow] = {}
         self._lock = threading.Lock()
         self._device_polls: set[asyncio.Task[None]] = set()
@@ -145,8 +130,7 @@ class UserSignIn:
         if not self.link_possible(provider):
             return None
         ticket = secrets.token_urlsafe(32)
-        with self._lock:
-            self._tickets.put(ticket, _Ticket(user, provider, time.monotonic()))
+        self._entries.put("ticket", ticket, SignInEntry(user, provider, time.monotonic()))
         return f"{self.public_url}{SIGNIN_PATH}/{provider}?ticket={quote(ticket)}"
 
     def install(self, server: FastMCP[Any]) -> None:
@@ -163,11 +147,36 @@ class UserSignIn:
                 self._flows[provider] = flow
         return flow
 
+    async def _take(self, kind: Kind, entry_id: str) -> SignInEntry | None:
+        """Take an entry (out of the event loop: it may be a Redis round trip)."""
+        entry: SignInEntry | None = await self._store_call(self._entries.take, kind, entry_id)
+        return entry
+
+    async def _put(self, kind: Kind, entry_id: str, entry: SignInEntry) -> None:
+        await self._store_call(self._entries.put, kind, entry_id, entry)
+
+    async def _store_call(self, function: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(function, *args)
+        except TokenStoreError as exc:
+            logger.error("sign-in store failed: %s", exc)
+            raise _StoreDown from None
+
     async def start(self, request: Request) -> Response:
         """Use up the ticket, then begin the sign-in the provider's ``auth.mode`` calls for."""
+        try:
+            return await self._start(request)
+        except _StoreDown:
+            return _store_down_page()
+
+    async def _start(self, request: Request) -> Response:
         provider = str(request.path_params["provider"])
-        with self._lock:
-            ticket = self._tickets.pop(request.query_params.get("ticket") or "", None)
+        ticket_id = request.query_params.get("ticket") or ""
+        ticket = await self._take("ticket", ticket_id)
+        if ticket is None:
+            shown = await self._device_shown(request, provider, ticket_id)
+            if shown is not None:
+                return shown
         if ticket is None or not _live(ticket, provider):
             return message_page(
                 "Sign-in link not valid",
@@ -177,14 +186,14 @@ class UserSignIn:
             )
         browser = secrets.token_urlsafe(32)
         mode = self.config.provider(provider).auth.mode
+        pending = SignInEntry(ticket.user, provider, time.monotonic(), _digest(browser))
         if mode == "oauth":
-            response = self._start_oauth(provider, ticket.user, browser)
+            response = await self._start_oauth(pending)
         elif mode == "device":
-            response = await self._start_device(provider, ticket.user)
+            response = await self._start_device(pending, ticket_id)
         else:
-            pending = _Pending(ticket.user, provider, _digest(browser), time.monotonic())
-            response = self._form(provider, pending)
-        if response.status_code < 400 and mode != "device":
+            response = await self._form(provider, pending)
+        if response.status_code < 400:
             response.set_cookie(
                 _COOKIE,
                 browser,
@@ -196,27 +205,31 @@ class UserSignIn:
             )
         return response
 
-    def _start_oauth(self, provider: str, user: UserIdentity, browser: str) -> Response:
-        """Send the browser to the platform's consent page; the callback finishes."""
+    async def _start_oauth(self, pending: SignInEntry) -> Response:
+        """Send the browser to the platform's consent page; the callback (any instance) finishes.
+
+        The PKCE verifier goes with the pending sign-in, so the instance the platform sends the
+        browser back to has it.
+        """
         try:
-            url = self._flow(provider).authorization_url()
+            flow = self._flow(pending.provider)
+            url = flow.authorization_url()
         except MultichatError as exc:
             return message_page("Cannot start sign-in", str(exc), 400)
         state = parse_qs(urlsplit(url).query)["state"][0]
-        with self._lock:
-            self._pending.put(state, _Pending(user, provider, _digest(browser), time.monotonic()))
+        verifier = flow.states.take(state)
+        await self._put("pending", state, replace(pending, verifier=verifier))
         return RedirectResponse(url, status_code=302)
 
-    def _form(
-        self, provider: str, pending: _Pending, error: str | None = None, username: str = ""
+    async def _form(
+        self, provider: str, pending: SignInEntry, error: str | None = None, username: str = ""
     ) -> Response:
         """The token (or password) form, under a fresh one-use id bound to this browser.
 
         After a refusal the username typed is filled in again; a secret never is.
         """
         form_id = secrets.token_urlsafe(32)
-        with self._lock:
-            self._pending.put(form_id, pending)
+        await self._put("pending", form_id, pending)
         settings = self.config.provider(provider)
         if settings.auth.mode == "password":
             intro = f"Sign in with your own {provider} account. The password is used once, "
@@ -242,10 +255,15 @@ class UserSignIn:
 
     async def submit(self, request: Request) -> Response:
         """Check the form's id and browser, sign in with what was typed, as that person only."""
+        try:
+            return await self._submit(request)
+        except _StoreDown:
+            return _store_down_page()
+
+    async def _submit(self, request: Request) -> Response:
         provider = str(request.path_params["provider"])
         form = await request.form()
-        with self._lock:
-            pending = self._pending.pop(str(form.get("form_id") or ""), None)
+        pending = await self._take("pending", str(form.get("form_id") or ""))
         if pending is None or not _live(pending, provider):
             return message_page(
                 "Sign-in form not valid",
@@ -273,7 +291,7 @@ class UserSignIn:
                     "Sign-in failed", f"{text}. Call the tool again for a new link.", 400
                 )
             username = values.get("username", "")
-            return self._form(provider, replace(pending, tries=tries), text, username)
+            return await self._form(provider, replace(pending, tries=tries), text, username)
         except Exception as exc:  # a provider's hook failing: its text may hold what was typed
             logger.error(
                 "sign-in failed user=%s provider=%s: the provider's code raised %s",
@@ -308,13 +326,18 @@ class UserSignIn:
         )
         await accept(provider, credentials, "token")
 
-    async def _start_device(self, provider: str, user: UserIdentity) -> Response:
-        """Ask the platform for a device code, show it, and poll for the token meanwhile."""
+    async def _start_device(self, pending: SignInEntry, ticket_id: str) -> Response:
+        """Ask the platform for a device code, show it, and poll for the token meanwhile.
+
+        What the page shows is kept under the ticket, so that the browser that opened the link
+        sees it again on a reload, whichever instance answers; polling stays on this one.
+        """
         import httpx2
 
         from multichat.runtime.device_flow import request_device_code
         from multichat.runtime.oauth import HTTP_TIMEOUT, resolve_settings
 
+        provider = pending.provider
         try:
             settings = await anyio.to_thread.run_sync(
                 lambda: resolve_settings(self.config, provider, need_authorize=False)
@@ -323,24 +346,56 @@ class UserSignIn:
             code = await anyio.to_thread.run_sync(request_device_code, settings, http)
         except MultichatError as exc:
             return message_page("Cannot start sign-in", str(exc), 400)
+        shown = DeviceShown(code.user_code, code.verification_uri, code.verification_uri_complete)
+        device = replace(pending, device=shown)
+        try:
+            await self._put("device", ticket_id, device)
+        except _StoreDown:
+            http.close()
+            raise
         task = asyncio.get_running_loop().create_task(
-            self._finish_device(provider, user, settings, code, http)
+            self._finish_device(device, ticket_id, settings, code, http)
         )
         self._device_polls.add(task)
         task.add_done_callback(self._device_polls.discard)
-        return device_page(
-            provider, code.user_code, code.verification_uri, code.verification_uri_complete
-        )
+        return device_page(provider, shown.user_code, shown.verification_uri, shown.complete)
+
+    async def _device_shown(
+        self, request: Request, provider: str, ticket_id: str
+    ) -> Response | None:
+        """The device sign-in a used ticket began, again, for the browser that began it."""
+        if not ticket_id:
+            return None
+        entry = await self._store_call(self._entries.peek, "device", ticket_id)
+        if entry is None or entry.device is None or not _live(entry, provider):
+            return None
+        browser = _digest(request.cookies.get(_COOKIE, ""))
+        if not hmac.compare_digest(browser, entry.browser_digest):
+            return None
+        shown = entry.device
+        if shown.outcome == "signed-in":
+            return self._signed_in(provider)
+        if shown.outcome:
+            return message_page(
+                "Sign-in did not complete",
+                f"{provider} did not give access. Call the tool again for a new link.",
+                400,
+            )
+        return device_page(provider, shown.user_code, shown.verification_uri, shown.complete)
 
     async def _finish_device(
         self,
-        provider: str,
-        user: UserIdentity,
+        device: SignInEntry,
+        ticket_id: str,
         settings: OAuthSettingsResolved,
         code: DeviceCode,
         http: httpx2.Client,
     ) -> None:
-        """Poll until the person decides, then save their token (a failure is one log line)."""
+        """Poll until the person decides, then save their token (a failure is one log line).
+
+        The outcome is kept with what the page shows, for a reload of it.
+        """
+        provider, user = device.provider, device.user
         from multichat.runtime.device_flow import poll_for_token
         from multichat.runtime.sign_in import accept
 
@@ -367,11 +422,20 @@ class UserSignIn:
                 provider,
                 type(exc).__name__,
             )
+            await self._device_outcome(device, ticket_id, "failed")
             return
         finally:
             stop.set()
             http.close()
         logger.info("signed in user=%s provider=%s", user.describe(), provider)
+        await self._device_outcome(device, ticket_id, "signed-in")
+
+    async def _device_outcome(self, device: SignInEntry, ticket_id: str, outcome: str) -> None:
+        if device.device is None:
+            return
+        shown = replace(device.device, outcome=outcome)
+        with contextlib.suppress(_StoreDown):  # logged; the page keeps showing the code
+            await self._put("device", ticket_id, replace(device, device=shown))
 
     def _signed_in(self, provider: str) -> Response:
         response = message_page(
@@ -384,23 +448,31 @@ class UserSignIn:
 
     async def finish(self, request: Request) -> Response:
         """Check state and browser, exchange the code, save the token for that person only."""
+        try:
+            return await self._finish(request)
+        except _StoreDown:
+            return _store_down_page()
+
+    async def _finish(self, request: Request) -> Response:
         provider = str(request.path_params["provider"])
         params = request.query_params
         state = params.get("state") or ""
-        with self._lock:
-            pending = self._pending.pop(state, None)
-        if pending is None or pending.provider != provider:
+        pending = await self._take("pending", state) if state else None
+        if pending is None or pending.provider != provider or not pending.verifier:
             return message_page("Sign-in rejected", "unknown or already used state", 400)
+        if not _live(pending, provider):
+            return message_page(
+                "Sign-in rejected",
+                "the sign-in took longer than 10 minutes: call the tool again for a new link",
+                400,
+            )
         browser = request.cookies.get(_COOKIE, "")
         if not hmac.compare_digest(_digest(browser), pending.browser_digest):
             return message_page(
                 "Sign-in rejected", "this sign-in was started in another browser", 400
             )
         flow = self._flow(provider)
-        try:
-            verifier = flow.states.take(state)
-        except InvalidState as exc:
-            return message_page("Sign-in rejected", str(exc), 400)
+        verifier = pending.verifier
         if params.get("error"):
             reason = str(params.get("error_description") or params["error"])
             return message_page("Sign-in did not complete", f"{provider}: {reason}", 400)
@@ -418,7 +490,15 @@ class UserSignIn:
         return self._signed_in(provider)
 
 
-def _live(entry: _Ticket | _Pending, provider: str) -> bool:
+def _store_down_page() -> Response:
+    return message_page(
+        "Sign-in unavailable",
+        "The server cannot reach its store right now. Try again in a minute.",
+        503,
+    )
+
+
+def _live(entry: SignInEntry, provider: str) -> bool:
     """Whether ``entry`` is for ``provider`` and younger than :data:`TICKET_TTL_SECONDS`."""
     return entry.provider == provider and time.monotonic() - entry.created <= TICKET_TTL_SECONDS
 
