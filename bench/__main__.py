@@ -140,8 +140,8 @@ NOTES = """## Notes
   calls made at once by a client: three sandboxes opening some 40 connections at once on 2
   CPUs).
 - **What the tools cost in context** (issue 22): every chat preset is under 700 bytes a tool
-  (605-627) since result schemas are opt-in and listings leave out what says nothing
-  (FastMCP's tags, contradictory null defaults, `readOnlyHint: false`); docs/context.md has
+  (614-635) since result schemas are opt-in and listings leave out what says nothing
+  (FastMCP's tags, contradictory null defaults); docs/context.md has
   the figures.
 - **Team load** (issue 23): 16 MCP clients on two `--stateless` instances against one; on 2 CPUs
   the clients share the cores with both servers, so the p50/p99 ratio is the figure.

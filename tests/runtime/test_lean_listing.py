@@ -92,7 +92,9 @@ async def test_no_listed_tool_carries_tags_contradictory_nulls_or_default_hints(
         assert "fastmcp" not in tool.get("_meta", {}), name
         assert tool.get("_meta") != {}, name
         hints = tool.get("annotations", {})
-        assert hints.get("readOnlyHint") is not False, name
+        assert hints.get("readOnlyHint") is not None, name  # kept on every chat tool
+        if hints.get("readOnlyHint"):
+            assert hints.get("idempotentHint") is not False, name
         assert hints, name  # every tool keeps its annotations (issue 22)
         assert tool["title"], name
         for prop in property_schemas(tool["inputSchema"]):
@@ -109,9 +111,15 @@ async def test_no_listed_tool_carries_tags_contradictory_nulls_or_default_hints(
         "readOnlyHint": True,
         "idempotentHint": True,
     }
-    assert tools["notes_add_note"]["annotations"] == {"destructiveHint": False}
+    assert tools["notes_add_note"]["annotations"] == {
+        "readOnlyHint": False,
+        "destructiveHint": False,
+    }
+    assert tools["notes_forget_note"]["annotations"] == {
+        "readOnlyHint": False,
+        "openWorldHint": False,
+    }
     # Past the registry too: the middleware makes it lean.
-    assert tools["notes_forget_note"]["annotations"] == {"openWorldHint": False}
     assert tools["notes_forget_note"]["inputSchema"]["properties"]["reason"] == {"type": "string"}
     assert "_meta" not in tools["notes_forget_note"]
 
@@ -171,23 +179,16 @@ def test_the_budget_is_the_bytes_a_client_receives(lean_workspace):
 @pytest.mark.parametrize(
     ("given", "kept"),
     [
-        ({"read_only_hint": False}, {"read_only_hint": False}),  # the only hint: kept
-        ({"read_only_hint": False, "destructive_hint": True}, {"destructive_hint": True}),
-        (
-            {"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False},
-            {"destructive_hint": False, "idempotent_hint": False},
-        ),
+        ({"read_only_hint": False}, None),
+        ({"read_only_hint": False, "destructive_hint": True}, None),  # the template checks it
+        ({"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False}, None),
         ({"read_only_hint": True, "idempotent_hint": False}, {"read_only_hint": True}),
         (  # destructiveHint keeps its spec default: a client may read a missing one as false
             {"read_only_hint": True, "destructive_hint": True},
             {"read_only_hint": True, "destructive_hint": True},
         ),
         ({"read_only_hint": True, "idempotent_hint": True}, None),
-        ({"title": "Add", "read_only_hint": False}, None),  # a title is no hint
-        (
-            {"title": "Add", "read_only_hint": False, "open_world_hint": False},
-            {"title": "Add", "open_world_hint": False},
-        ),
+        ({"title": "Add", "read_only_hint": False, "open_world_hint": False}, None),
     ],
 )
 def test_annotations_lose_only_what_a_client_infers_the_same_without(

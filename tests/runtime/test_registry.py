@@ -162,9 +162,7 @@ async def test_annotations_reach_the_client():
     assert tools["read"].annotations.read_only_hint is True
     assert tools["read"].annotations.idempotent_hint is True
     assert tools["read"].annotations.destructive_hint is None
-    # readOnlyHint false beside other hints is left out: false is the MCP default
-    # (runtime/lean_listing.py), so a client infers the same.
-    assert tools["delete"].annotations.read_only_hint is None
+    assert tools["delete"].annotations.read_only_hint is False
     assert tools["delete"].annotations.destructive_hint is True
     assert tools["delete"].annotations.idempotent_hint is False
     assert tools["merged"].annotations.open_world_hint is True

@@ -15,11 +15,12 @@ FastMCP lists three things on chat tools that carry no information for a client:
 - ``"default": null`` on an argument whose schema does not admit null (``str |
   SkipJsonSchema[None]`` is ``{"type": "string", "default": null}``): contradictory JSON
   Schema, and an omitted argument is ``None`` to the function either way.
-- ``readOnlyHint: false`` beside another hint, and ``idempotentHint: false`` on a read-only
-  tool: the MCP specification's defaults (``mcp_types.ToolAnnotations``: readOnlyHint
-  "Default: false"; idempotentHint "meaningful only when read_only_hint == false",
-  "Default: false"), so a client infers the same without them. ``destructiveHint`` (default
-  true) stays as given: a client reading a missing hint as false would infer otherwise.
+- ``idempotentHint: false`` on a read-only tool: the MCP specification calls it "meaningful
+  only when read_only_hint == false" (``mcp_types.ToolAnnotations``), so a client infers the
+  same without it. ``readOnlyHint: false`` stays although false is its default: a generated
+  provider's own tests check it on every writing tool (template/provider/tests), and a client
+  may read a missing hint as "unknown". ``destructiveHint`` (default true) stays as given: a
+  client reading a missing hint as false would infer otherwise.
 
 Tools built by :mod:`.tool_schemas` are lean from the start; :class:`LeanListing` makes any
 other listed tool lean (the server's own, one added with ``mcp.tool``) and passes lean ones
@@ -135,10 +136,7 @@ def lean_annotations(annotations: ToolAnnotations | None) -> ToolAnnotations | N
         return None
     given = {name: getattr(annotations, name) for name in annotations.model_fields_set}
     given = {name: value for name, value in given.items() if value is not None}
-    hints = [name for name in given if name.endswith("_hint")]  # ``title`` is no hint
     dropped = set()
-    if given.get("read_only_hint") is False and len(hints) > 1:
-        dropped.add("read_only_hint")
     if given.get("read_only_hint") is True and given.get("idempotent_hint") is False:
         dropped.add("idempotent_hint")
     if not dropped:
