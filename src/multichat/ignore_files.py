@@ -45,24 +45,17 @@ def git_would_commit(root: Path, paths: Sequence[str]) -> list[str] | None:
 
     ``None`` when git is not on PATH or ``root`` is not in a git work tree: nothing to ask.
     """
-    git = shutil.which("git")
-    if git is None or not paths:
+    if not paths:
         return None
-    try:
-        result = subprocess.run(
-            [git, "check-ignore", "--no-index", "-z", "--stdin"],
-            cwd=root,
-            input="".join(f"{path}\0" for path in paths),
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    answer = _ask_git(
+        root,
+        ["check-ignore", "--no-index", "-z", "--stdin"],
+        stdin="".join(f"{path}\0" for path in paths),
+        answered=(0, 1),  # 1: none of them is ignored
+    )
+    if answer is None:
         return None
-    if result.returncode not in (0, 1):  # 128: not a git work tree, or git failed
-        return None
-    ignored = set(result.stdout.split("\0"))
+    ignored = set(answer.split("\0"))
     return [path for path in paths if path not in ignored]
 
 
@@ -72,13 +65,35 @@ def git_tracks(root: Path, paths: Sequence[str]) -> list[str] | None:
     An ignore line does not untrack a file: one committed before it was ignored stays in
     every later commit. ``None`` when git is not on PATH or ``root`` is not in a work tree.
     """
+    if not paths:
+        return None
+    answer = _ask_git(root, ["--literal-pathspecs", "ls-files", "-z", "--", *paths])
+    if answer is None:
+        return None
+    tracked = [name for name in answer.split("\0") if name]
+    return [
+        path
+        for path in paths
+        if path in tracked or (path.endswith("/") and any(t.startswith(path) for t in tracked))
+    ]
+
+
+def _ask_git(
+    root: Path, arguments: list[str], stdin: str | None = None, answered: tuple[int, ...] = (0,)
+) -> str | None:
+    """The output of ``git ARGUMENTS`` run in ``root``.
+
+    ``None`` when git is not on PATH, fails (128: not a git work tree) or takes over
+    :data:`GIT_TIMEOUT`.
+    """
     git = shutil.which("git")
-    if git is None or not paths:
+    if git is None:
         return None
     try:
         result = subprocess.run(
-            [git, "--literal-pathspecs", "ls-files", "-z", "--", *paths],
+            [git, *arguments],
             cwd=root,
+            input=stdin,
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT,
@@ -86,14 +101,7 @@ def git_tracks(root: Path, paths: Sequence[str]) -> list[str] | None:
         )
     except (OSError, subprocess.TimeoutExpired):
         return None
-    if result.returncode != 0:  # 128: not a git work tree, or git failed
-        return None
-    tracked = [name for name in result.stdout.split("\0") if name]
-    return [
-        path
-        for path in paths
-        if path in tracked or (path.endswith("/") and any(t.startswith(path) for t in tracked))
-    ]
+    return result.stdout if result.returncode in answered else None
 
 
 def docker_would_copy(root: Path, paths: Sequence[str]) -> list[str] | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from helpers import (
 )
 from support.mcp_oauth import oauth_client as client_for
 from support.oidc_provider import OidcProviderServer
+from team_server import link_pattern
 
 from multichat.runtime import load_config
 from multichat.sandbox import SandboxServer, register_client
@@ -43,7 +43,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Using in-memory token storage:Us
 
 PROVIDER = "chat"
 TEAM_CLIENT = "multichat-team"
-LINK = re.compile(r"https?://\S+/signin/chat\?ticket=[\w\-%]+")
+LINK = link_pattern(PROVIDER)
 START_TIMEOUT = 60.0
 
 

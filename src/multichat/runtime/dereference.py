@@ -18,16 +18,14 @@ from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools import Tool
 from fastmcp.utilities.json_schema import dereference_refs
 
-#: Above this many kept schemas the memory is cleared (schemas rebuilt on every listing, by a
-#: transform, would otherwise pile up).
-_MAX_KEPT = 10_000
+from multichat.runtime.identity_memo import IdentityMemo
 
 
 class DereferenceOnce(Middleware):
     """Serve schemas with ``$ref``s inlined, each schema object inlined once."""
 
     def __init__(self) -> None:
-        self._inlined: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._inlined = IdentityMemo(_inlined)
 
     async def on_list_tools(
         self,
@@ -53,14 +51,7 @@ class DereferenceOnce(Middleware):
 
     def inline(self, schema: dict[str, Any]) -> dict[str, Any]:
         """``schema`` with its ``$ref``s inlined (the schema itself when it has none)."""
-        known = self._inlined.get(id(schema))
-        if known is not None and known[0] is schema:
-            return known[1]
-        inlined = dereference_refs(schema) if "$defs" in schema or _has_ref(schema) else schema
-        if len(self._inlined) >= _MAX_KEPT:
-            self._inlined.clear()
-        self._inlined[id(schema)] = (schema, inlined)
-        return inlined
+        return self._inlined(schema)
 
     def listed(self, tool: Tool) -> Tool:
         """``tool`` with its schemas inlined (``tool`` itself when they have no ``$ref``)."""
@@ -87,3 +78,8 @@ def _has_ref(schema: dict[str, Any]) -> bool:
         ):
             return True
     return False
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with its ``$ref``s inlined, as FastMCP's own middleware does."""
+    return dereference_refs(schema) if "$defs" in schema or _has_ref(schema) else schema

@@ -38,6 +38,8 @@ from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from fastmcp.tools import Tool
 from mcp_types import ToolAnnotations
 
+from multichat.runtime.identity_memo import IdentityMemo
+
 ToolT = TypeVar("ToolT", bound=Tool)
 
 #: Keywords whose value is a subschema or a list of them, and those whose value maps names to them.
@@ -58,8 +60,6 @@ _SUBSCHEMAS = (
     "allOf",
 )
 _NAMED_SUBSCHEMAS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
-#: Above this many kept objects a memory is cleared (as dereference.py's).
-_MAX_KEPT = 10_000
 
 
 class LeanTool(Tool):
@@ -196,8 +196,8 @@ class LeanListing(Middleware):
     """List every tool lean (:func:`lean_tool`), each schema and annotations made lean once."""
 
     def __init__(self) -> None:
-        self._schemas: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
-        self._annotations: dict[int, tuple[ToolAnnotations, ToolAnnotations | None]] = {}
+        self._schema = IdentityMemo(without_null_defaults)
+        self._annotations = IdentityMemo(lean_annotations)
 
     async def on_list_tools(
         self,
@@ -211,24 +211,5 @@ class LeanListing(Middleware):
         """``tool`` as this middleware lists it."""
         return _lean(tool, self._schema, self._lean_annotations)
 
-    def _schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        known = self._schemas.get(id(schema))
-        if known is not None and known[0] is schema:
-            return known[1]
-        lean = without_null_defaults(schema)
-        if len(self._schemas) >= _MAX_KEPT:
-            self._schemas.clear()
-        self._schemas[id(schema)] = (schema, lean)
-        return lean
-
     def _lean_annotations(self, annotations: ToolAnnotations | None) -> ToolAnnotations | None:
-        if annotations is None:
-            return None
-        known = self._annotations.get(id(annotations))
-        if known is not None and known[0] is annotations:
-            return known[1]
-        lean = lean_annotations(annotations)
-        if len(self._annotations) >= _MAX_KEPT:
-            self._annotations.clear()
-        self._annotations[id(annotations)] = (annotations, lean)
-        return lean
+        return None if annotations is None else self._annotations(annotations)
