@@ -12,39 +12,34 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 import httpx2
 import pytest
-from fastmcp import Client
-from fastmcp.exceptions import ToolError
 from helpers import (
     MULTICHAT,
-    HtmlForm,
     clean_env,
     free_port,
     run_cli,
-    set_provider_keys,
     stop_process,
 )
 from support.mcp_oauth import oauth_client as client_for
 from support.oidc_provider import OidcProviderServer
-from team_server import link_pattern
+from support.team_processes import (
+    PROVIDER,
+    refused_link,
+    sign_in_at_the_sandbox,
+    team_workspace,
+    wait_until_serving,
+    whoami,
+)
 
-from multichat.runtime import load_config
-from multichat.sandbox import SandboxServer, register_client
+from multichat.sandbox import SandboxServer
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using in-memory token storage:UserWarning")
-
-PROVIDER = "chat"
-TEAM_CLIENT = "multichat-team"
-LINK = link_pattern(PROVIDER)
-START_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -63,98 +58,24 @@ def team_server(
 ) -> Iterator[tuple[str, Path, Path]]:
     """``multichat run --multi-user`` on a sandbox workspace: URL, workspace, stderr's file."""
     del add_provider
-    from multichat.generator.provider import add_provider as generate
-
     port = free_port()
     public_url = f"http://127.0.0.1:{port}"
-    generate(
-        PROVIDER,
-        config_path=workspace / "provider-config.yaml",
-        preset="sandbox",
-        data={"platform_url": sandbox.url, "port": free_port()},
-    )
-    register_client(
-        sandbox.app.state.db, TEAM_CLIENT, "team server", ["http://127.0.0.1/signin/chat/callback"]
-    )
-    oauth = load_config(workspace / "provider-config.yaml").provider(PROVIDER).oauth
-    assert oauth is not None
-    set_provider_keys(
-        workspace, PROVIDER, oauth={**oauth.model_dump(exclude_none=True), "client_id": TEAM_CLIENT}
-    )
-    registered = httpx2.post(
-        oidc_provider.endpoint("registration_endpoint"),
-        json={
-            "client_name": "multichat team server",
-            "redirect_uris": [f"{public_url}/oidc/callback"],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_basic",
-        },
-        timeout=10,
-    ).json()
-    config = workspace / "provider-config.yaml"
-    config.write_text(
-        config.read_text()
-        + f"server:\n  public_url: {public_url}\n  auth:\n    oidc:\n"
-        + f"      issuer: {oidc_provider.url}\n      client_id: {registered['client_id']}\n"
-    )
+    secret = team_workspace(workspace, sandbox, oidc_provider, public_url)
     log = tmp_path / "server-stderr.txt"
-    (tmp_path / "oidc-secret").write_text(registered["client_secret"])
+    (tmp_path / "oidc-secret").write_text(secret)
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [MULTICHAT, "run", "--transport", "http", "--multi-user", "--port", str(port)],
             cwd=workspace,
-            env=clean_env(MULTICHAT_OIDC_CLIENT_SECRET=registered["client_secret"]),
+            env=clean_env(MULTICHAT_OIDC_CLIENT_SECRET=secret),
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
     try:
-        _wait_until_serving(public_url, process, log)
+        wait_until_serving(public_url, process, log)
         yield public_url, workspace, log
     finally:
         stop_process(process)
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"multichat run exited: {log.read_text()}")
-        try:
-            if httpx2.get(f"{url}/.well-known/oauth-authorization-server", timeout=2).is_success:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("multichat run did not start serving")
-
-
-async def whoami(client: Client[Any]) -> str:
-    result = await client.call_tool(f"{PROVIDER}_whoami", {})
-    return str(result.structured_content["id"])  # type: ignore[index]
-
-
-def sign_in_at_the_sandbox(link: str, sandbox_user: str) -> str:
-    """Open a sign-in link, allow on the sandbox's consent page as ``sandbox_user``."""
-    with httpx2.Client(timeout=15) as browser:
-        to_platform = browser.get(link)
-        assert to_platform.status_code == 302, to_platform.text
-        authorize = f"{to_platform.headers['location']}&login_hint={sandbox_user}"
-        page = browser.get(authorize)
-        form = HtmlForm(page.text)
-        answer = browser.post(
-            urljoin(authorize, form.action), data={**form.fields, "decision": "allow"}
-        )
-        assert answer.status_code == 302, answer.text
-        return browser.get(answer.headers["location"]).text
-
-
-async def refused_link(client: Client[Any]) -> str:
-    with pytest.raises(ToolError) as refused:
-        await whoami(client)
-    found = LINK.search(str(refused.value))
-    assert found is not None, str(refused.value)
-    return found.group(0)
 
 
 async def test_two_people_sign_in_through_the_idp_and_each_uses_their_own_account(

@@ -17,40 +17,40 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import anyio.to_thread
 import httpx2
 import pytest
 from fastmcp import Client
 from fastmcp.client.auth import OAuth
-from fastmcp.exceptions import ToolError
 from helpers import (
     MULTICHAT,
     HtmlForm,
     clean_env,
     free_port,
     run_cli,
-    set_provider_keys,
     stop_process,
 )
 from support.mcp_oauth import oauth_client
 from support.oidc_provider import OidcProviderServer
 from support.redis_server import RedisServer
-from team_server import link_pattern
+from support.team_processes import (
+    PROVIDER,
+    refused_link,
+    sign_in_at_the_sandbox,
+    team_workspace,
+    wait_until_serving,
+    whoami,
+)
 
 from multichat.runtime import load_config
 from multichat.runtime.config import REDIS_URL_ENV, TOKEN_DIR_ENV
 from multichat.runtime.redis_token_store import RedisPlace, default_namespace
 from multichat.runtime.shared_proxy import PROXY_KEY_ENV, agreed_key
-from multichat.sandbox import SANDBOX_PERSONAL_TOKENS, SandboxServer, register_client
+from multichat.sandbox import SANDBOX_PERSONAL_TOKENS, SandboxServer
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using in-memory token storage:UserWarning")
-
-PROVIDER = "chat"
-TEAM_CLIENT = "multichat-team"
-LINK = link_pattern(PROVIDER)
-START_TIMEOUT = 60.0
 
 
 @dataclass
@@ -65,52 +65,6 @@ class Instances:
 
     def everything_said(self) -> str:
         return "\n".join(log.read_text() for log in self.logs)
-
-
-def _team_workspace(
-    workspace: Path, sandbox: SandboxServer, oidc: OidcProviderServer, public_url: str, mode: str
-) -> str:
-    """A sandbox provider signing people in by ``mode``; the IdP's client secret.
-
-    In ``oauth`` mode the platform calls back to the public address.
-    """
-    from multichat.generator.provider import add_provider as generate
-
-    generate(
-        PROVIDER,
-        config_path=workspace / "provider-config.yaml",
-        preset="sandbox",
-        data={"platform_url": sandbox.url, "port": free_port()},
-    )
-    register_client(
-        sandbox.app.state.db, TEAM_CLIENT, "team server", ["http://127.0.0.1/signin/chat/callback"]
-    )
-    oauth = load_config(workspace / "provider-config.yaml").provider(PROVIDER).oauth
-    assert oauth is not None
-    set_provider_keys(
-        workspace,
-        PROVIDER,
-        oauth={**oauth.model_dump(exclude_none=True), "client_id": TEAM_CLIENT},
-        auth={"mode": mode, "whoami": "me"},
-    )
-    registered = httpx2.post(
-        oidc.endpoint("registration_endpoint"),
-        json={
-            "client_name": "multichat team server",
-            "redirect_uris": [f"{public_url}/oidc/callback"],
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            "token_endpoint_auth_method": "client_secret_basic",
-        },
-        timeout=10,
-    ).json()
-    config = workspace / "provider-config.yaml"
-    config.write_text(
-        config.read_text()
-        + f"server:\n  public_url: {public_url}\n  auth:\n    oidc:\n"
-        + f"      issuer: {oidc.url}\n      client_id: {registered['client_id']}\n"
-    )
-    return str(registered["client_secret"])
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +93,7 @@ def instances(
     mode = getattr(request, "param", "oauth")
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
-    secret = _team_workspace(workspace, sandbox, oidc_provider, urls[0], mode)
+    secret = team_workspace(workspace, sandbox, oidc_provider, urls[0], mode)
     env = clean_env(MULTICHAT_OIDC_CLIENT_SECRET=secret, **{REDIS_URL_ENV: redis_url})
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     processes: list[subprocess.Popen[bytes]] = []
@@ -162,40 +116,13 @@ def instances(
                     )
                 )  # fmt: skip
         for url, process, log in zip(urls, processes, logs, strict=True):
-            _wait_until_serving(url, process, log)
+            wait_until_serving(url, process, log)
         yield Instances(
             urls[0], urls[1], workspace, logs, [secret, redis_server.password, redis_url]
         )
     finally:
         for process in processes:
             stop_process(process)
-
-
-def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"multichat run exited: {log.read_text()}")
-        try:
-            if httpx2.get(f"{url}/.well-known/oauth-authorization-server", timeout=2).is_success:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"multichat run did not start serving: {log.read_text()}")
-
-
-async def whoami(client: Client[Any]) -> str:
-    result = await client.call_tool(f"{PROVIDER}_whoami", {})
-    return str(result.structured_content["id"])  # type: ignore[index]
-
-
-async def refused_link(client: Client[Any]) -> str:
-    with pytest.raises(ToolError) as refused:
-        await whoami(client)
-    found = LINK.search(str(refused.value))
-    assert found is not None, str(refused.value)
-    return found.group(0)
 
 
 def bearer_of(client: Client[Any]) -> str:
@@ -205,21 +132,6 @@ def bearer_of(client: Client[Any]) -> str:
     tokens = auth.context.current_tokens
     assert tokens is not None
     return tokens.access_token
-
-
-def sign_in_at_the_sandbox(link: str, sandbox_user: str) -> str:
-    """Open a sign-in link, allow on the sandbox's consent page, follow the callback: its page."""
-    with httpx2.Client(timeout=15) as browser:
-        to_platform = browser.get(link)
-        assert to_platform.status_code == 302, to_platform.text
-        authorize = f"{to_platform.headers['location']}&login_hint={sandbox_user}"
-        page = browser.get(authorize)
-        form = HtmlForm(page.text)
-        answer = browser.post(
-            urljoin(authorize, form.action), data={**form.fields, "decision": "allow"}
-        )
-        assert answer.status_code == 302, answer.text
-        return browser.get(answer.headers["location"]).text
 
 
 def on(instance_url: str, link: str) -> str:
