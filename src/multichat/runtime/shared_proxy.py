@@ -55,7 +55,7 @@ def shared_key(place: RedisPlace | None) -> str | None:
         if len(given) < MIN_KEY_LENGTH:
             raise UserError(
                 f"{PROXY_KEY_ENV} must be at least {MIN_KEY_LENGTH} random characters: make one "
-                "with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+                "with `openssl rand -hex 32`"
             )
         return given
     if place is None:
