@@ -212,7 +212,10 @@ async def _directory_lists(
         if users <= found:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"the user directory still lacks {users - found}")
+            raise AssertionError(
+                f"the user directory still lacks {users - found}: it answered HTTP "
+                f"{answer.status_code} {answer.text[:300]}"
+            )
         await asyncio.sleep(0.2)
 
 
